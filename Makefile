@@ -1,0 +1,47 @@
+# Kauko: `make run` for the demo, `make test` for the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint migrate demo messages worker beat clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Kauko needs Python 3.11 or newer (set PYTHON=python3.x).")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	@echo "Serving Kauko on http://$(HOST):$(PORT)/ (log in with one of the logins above)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(PY) -m pytest
+
+# Recompile translations after editing locale/*/LC_MESSAGES/django.po (needs GNU gettext).
+messages: install
+	$(PY) manage.py makemessages -l fi -l sv --ignore '.venv/*' --ignore 'tests/*'
+	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+worker: install
+	$(VENV)/bin/celery -A kauko worker --loglevel INFO
+
+beat: install
+	$(VENV)/bin/celery -A kauko beat --loglevel INFO
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var .pytest_cache

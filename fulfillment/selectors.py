@@ -1,0 +1,51 @@
+"""Read-side questions about circulation set-up and the catalogue."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import FulfillmentUnitRule, Item, ItemBarcode, TermsOfUse, normalize_barcode
+
+
+def terms_of_use_for(*, item: Item, patron_group_code: str | None) -> TermsOfUse | None:
+    """Which terms of use apply to this item for a patron of this group.
+
+    The item's current location names the fulfillment unit (a temporary ILL item lives in
+    the RS library's incoming location, so the incoming location's unit decides); the
+    unit's rules are tried in order and the first whose conditions match wins. None when
+    the location has no unit or no rule matches.
+    """
+    unit_id = item.location.fulfillment_unit_id
+    if unit_id is None:
+        return None
+    rules = FulfillmentUnitRule.objects.filter(fulfillment_unit_id=unit_id).select_related(
+        "terms_of_use"
+    )
+    for rule in rules:
+        if rule.matches(patron_group_code=patron_group_code, item_policy=item.item_policy):
+            return rule.terms_of_use
+    return None
+
+
+def items_by_barcode(*, institution, barcode: str) -> QuerySet[Item]:
+    """Every item of the institution that carries this barcode (own, partner's or RFID).
+
+    Barcodes are unique per institution, so this is at most one item; callers still get a
+    queryset so a scan screen can say "unknown" and never guess.
+    """
+    value = normalize_barcode(barcode)
+    if not value:
+        return Item.objects.none()
+    item_ids = ItemBarcode.objects.filter(institution=institution, barcode=value).values(
+        "item_id"
+    )
+    return (
+        Item.objects.filter(institution=institution, pk__in=item_ids)
+        .select_related("bib", "location__library", "permanent_location__library")
+        .prefetch_related("barcodes")
+        .order_by("pk")
+    )
+
+
+def item_by_barcode(*, institution, barcode: str) -> Item | None:
+    return items_by_barcode(institution=institution, barcode=barcode).first()

@@ -1,0 +1,12 @@
+from rest_framework.routers import DefaultRouter
+
+from fulfillment.api import ItemViewSet
+from partners.api import PartnerViewSet
+from patrons.api import PatronViewSet
+
+router = DefaultRouter()
+router.register("items", ItemViewSet, basename="item")
+router.register("partners", PartnerViewSet, basename="partner")
+router.register("patrons", PatronViewSet, basename="patron")
+
+urlpatterns = router.urls

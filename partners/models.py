@@ -1,0 +1,199 @@
+"""Partners (the libraries we borrow from and lend to) and their workflow profiles."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fulfillment.models import CODE_VALIDATOR, LANGUAGE_CHOICES, InstitutionScoped
+
+
+class WorkflowProfile(InstitutionScoped):
+    """Which optional steps a request with a partner may use (Alma's workflow profiles)."""
+
+    class Side(models.TextChoices):
+        BORROWING = "borrowing", _("Borrowing")
+        LENDING = "lending", _("Lending")
+
+    name = models.CharField(_("name"), max_length=200)
+    side = models.CharField(_("side"), max_length=10, choices=Side.choices)
+    # Steps both sides may use.
+    use_will_supply = models.BooleanField(
+        _("will supply"), default=True,
+        help_text=_("The lender says it will supply before it ships."))
+    use_conditional = models.BooleanField(
+        _("conditional"), default=True,
+        help_text=_("The lender may set conditions (library use only, a cost…) that the "
+                    "borrower accepts or rejects."))
+    use_renew = models.BooleanField(_("renewals"), default=True)
+    use_reject = models.BooleanField(
+        _("reject / unfilled"), default=True, help_text=_("The lender may say no."))
+    use_lost_damaged = models.BooleanField(_("lost / damaged communicated"), default=True)
+    use_overdue = models.BooleanField(_("overdue"), default=True)
+    use_recall = models.BooleanField(_("recall"), default=True)
+    use_cancel_response = models.BooleanField(
+        _("cancellation needs the lender's answer"), default=True,
+        help_text=_("Borrowing: a cancel waits for the partner's yes or no once the request "
+                    "was sent. Lending: we answer cancellations."))
+    expire_after_days = models.PositiveSmallIntegerField(
+        _("expire unanswered after (days)"), null=True, blank=True,
+        help_text=_("Requests not answered within this many days expire. Empty: never."))
+    # Lending side.
+    auto_renew = models.BooleanField(
+        _("automatic renewal"), default=False,
+        help_text=_("Lending: answer renewals yes with the terms-of-use due date unless the "
+                    "item has other holds."))
+    send_checked_in = models.BooleanField(
+        _("send checked-in message"), default=True,
+        help_text=_("Lending: tell the borrower when the item is back (LoanCompleted)."))
+    overdue_notice_resend_days = models.PositiveSmallIntegerField(
+        _("resend overdue notice every (days)"), null=True, blank=True,
+        help_text=_("Lending: remind the borrower of an overdue item at this interval."))
+    # Borrowing side.
+    send_received = models.BooleanField(
+        _("send received message"), default=True,
+        help_text=_("Borrowing: tell the lender when the item has arrived."))
+
+    class Meta:
+        verbose_name = _("workflow profile")
+        verbose_name_plural = _("workflow profiles")
+        ordering = ["side", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_side_display()})"
+
+
+class Partner(InstitutionScoped):
+    class ProfileType(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        ISO18626 = "iso18626", _("ISO 18626")
+
+    class IsoVersion(models.TextChoices):
+        V1_2 = "1.2", _("1.2 (2017: CrossLink, ReShare, OCLC, Alma)")
+        V2021 = "2021", _("2021 (Koha)")
+
+    code = models.CharField(_("code"), max_length=50, validators=[CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=200)
+    active = models.BooleanField(_("active"), default=True)
+    profile_type = models.CharField(_("profile type"), max_length=10,
+                                    choices=ProfileType.choices, default=ProfileType.EMAIL)
+    agency_id_type = models.CharField(
+        _("agency id type"), max_length=20, default="ISIL",
+        help_text=_("ISO 18626 agencyIdType, e.g. ISIL, OCLC, RESHARE."))
+    agency_id_value = models.CharField(
+        _("agency id"), max_length=100, blank=True,
+        help_text=_("The partner's agency id, e.g. FI-XYZ. Required for ISO 18626 partners: "
+                    "incoming messages are matched to the partner by it."))
+    iso_endpoint_url = models.URLField(
+        _("ISO 18626 endpoint"), blank=True,
+        help_text=_("Where our messages to this partner are posted."))
+    iso_version = models.CharField(
+        _("ISO 18626 schema version"), max_length=5, choices=IsoVersion.choices,
+        default=IsoVersion.V1_2, help_text=_("Messages to the partner are built in this version."))
+    email = models.EmailField(_("e-mail"), blank=True)
+    language = models.CharField(_("letter language"), max_length=5, choices=LANGUAGE_CHOICES,
+                                default="en")
+    borrowing_profile = models.ForeignKey(
+        WorkflowProfile, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        limit_choices_to={"side": WorkflowProfile.Side.BORROWING},
+        verbose_name=_("borrowing workflow profile"),
+        help_text=_("Steps our borrowing requests to this partner may use."))
+    lending_profile = models.ForeignKey(
+        WorkflowProfile, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        limit_choices_to={"side": WorkflowProfile.Side.LENDING},
+        verbose_name=_("lending workflow profile"),
+        help_text=_("Steps our lending requests from this partner may use."))
+    average_supply_days = models.PositiveSmallIntegerField(_("average supply time (days)"),
+                                                           default=7)
+    mail_delay_days = models.PositiveSmallIntegerField(
+        _("mail delay (days)"), default=0,
+        help_text=_("Patron due date = partner's due date minus this many days."))
+    is_international = models.BooleanField(
+        _("international"), default=False,
+        help_text=_("Items from international partners are loaned at the desk only."))
+    address = models.TextField(_("postal address"), blank=True,
+                               help_text=_("Printed on shipping and return slips."))
+    inbound_account_id = models.CharField(
+        _("inbound account id"), max_length=100, blank=True,
+        help_text=_("requestingAgencyAuthentication accountId the partner must send."))
+    inbound_security_code_hash = models.CharField(max_length=200, blank=True, editable=False)
+    inbound_token_hash = models.CharField(max_length=200, blank=True, editable=False)
+    # Credentials we present to the partner; it checks them, so they are kept as given.
+    outbound_account_id = models.CharField(
+        _("our account id at the partner"), max_length=100, blank=True)
+    outbound_security_code = models.CharField(
+        _("our security code at the partner"), max_length=200, blank=True)
+    outbound_token = models.CharField(
+        _("our HTTP token at the partner"), max_length=200, blank=True,
+        help_text=_("Sent as an Authorization: Bearer header."))
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "code"], name="uniq_partner_code"),
+        ]
+        indexes = [models.Index(fields=["agency_id_type", "agency_id_value"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_iso(self) -> bool:
+        return self.profile_type == self.ProfileType.ISO18626
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.is_iso:
+            if not self.agency_id_value:
+                errors["agency_id_value"] = _("ISO 18626 partners need an agency id.")
+            if not self.iso_endpoint_url:
+                errors["iso_endpoint_url"] = _("ISO 18626 partners need an endpoint URL.")
+        elif not self.email:
+            errors["email"] = _("E-mail partners need an e-mail address.")
+        for name, side in (("borrowing_profile", WorkflowProfile.Side.BORROWING),
+                           ("lending_profile", WorkflowProfile.Side.LENDING)):
+            profile = getattr(self, name)
+            if profile is not None and profile.side != side:
+                errors[name] = _("Pick a %(side)s profile.") % {"side": side.label.lower()}
+        if self.agency_id_value and self.institution_id:
+            clash = Partner.objects.filter(
+                institution_id=self.institution_id, agency_id_type=self.agency_id_type,
+                agency_id_value=self.agency_id_value,
+            ).exclude(pk=self.pk)
+            if clash.exists():
+                errors["agency_id_value"] = _("Another partner already has this agency id.")
+        if errors:
+            raise ValidationError(errors)
+
+    # Inbound credentials are stored hashed, like passwords: we only ever compare them.
+    @property
+    def requires_authentication(self) -> bool:
+        return bool(self.inbound_security_code_hash or self.inbound_token_hash)
+
+    def set_inbound_security_code(self, code: str) -> None:
+        self.inbound_security_code_hash = make_password(code) if code else ""
+
+    def check_inbound_security_code(self, account_id: str, code: str) -> bool:
+        if not self.inbound_security_code_hash:
+            return False
+        return account_id == self.inbound_account_id and check_password(
+            code, self.inbound_security_code_hash
+        )
+
+    def set_inbound_token(self, token: str) -> None:
+        self.inbound_token_hash = make_password(token) if token else ""
+
+    def check_inbound_token(self, token: str) -> bool:
+        return bool(self.inbound_token_hash) and check_password(token, self.inbound_token_hash)
+
+    @staticmethod
+    def generate_secret() -> str:
+        return secrets.token_urlsafe(24)

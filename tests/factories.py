@@ -1,0 +1,108 @@
+"""Small builders for tests: real rows, made quickly, with readable defaults."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth.models import Group
+
+from fulfillment.models import (
+    BibRecord,
+    CirculationDesk,
+    FulfillmentUnit,
+    FulfillmentUnitRule,
+    Holding,
+    Institution,
+    Item,
+    ItemBarcode,
+    Library,
+    Location,
+    StaffUser,
+    TermsOfUse,
+)
+from kauko import roles
+from partners.models import Partner, WorkflowProfile
+from patrons.models import Patron, PatronGroup
+
+_seq = itertools.count(1)
+
+
+def institution(code: str | None = None, **kw) -> Institution:
+    code = code or f"I{next(_seq)}"
+    return Institution.objects.create(
+        code=code, name=kw.pop("name", f"{code} University Library"),
+        agency_id_value=kw.pop("agency_id_value", f"FI-{code}"), **kw)
+
+
+def library(inst, code="MAIN", **kw) -> Library:
+    return Library.objects.create(institution=inst, code=code, name=kw.pop("name", code), **kw)
+
+
+def terms(inst, name="Normal loan", **kw) -> TermsOfUse:
+    return TermsOfUse.objects.create(institution=inst, name=name, **kw)
+
+
+def unit(inst, code="NORMAL", rules=()) -> FulfillmentUnit:
+    fu = FulfillmentUnit.objects.create(institution=inst, code=code, name=code)
+    for position, (groups, policies, tou) in enumerate(rules, start=1):
+        FulfillmentUnitRule.objects.create(
+            institution=inst, fulfillment_unit=fu, position=position, name=f"rule {position}",
+            patron_group_codes=groups, item_policy_codes=policies, terms_of_use=tou)
+    return fu
+
+
+def location(lib, code="STACKS", fu=None) -> Location:
+    return Location.objects.create(institution=lib.institution, library=lib, code=code,
+                                   name=code, fulfillment_unit=fu)
+
+
+def desk(lib, code="DESK", **kw) -> CirculationDesk:
+    return CirculationDesk.objects.create(institution=lib.institution, library=lib, code=code,
+                                          name=kw.pop("name", code), **kw)
+
+
+def item(loc, title="A book", barcodes=("B1",), **kw) -> Item:
+    inst = loc.institution
+    bib = BibRecord.objects.create(institution=inst, title=title)
+    holding = Holding.objects.create(institution=inst, bib=bib, location=loc)
+    it = Item.objects.create(institution=inst, holding=holding, bib=bib, location=loc,
+                             permanent_location=loc, **kw)
+    for value in barcodes:
+        kind = ItemBarcode.Kind.OWN
+        if isinstance(value, tuple):
+            value, kind = value
+        ItemBarcode.objects.create(institution=inst, item=it, barcode=value, kind=kind)
+    return it
+
+
+def patron_group(inst, code="STUDENT", **kw) -> PatronGroup:
+    return PatronGroup.objects.create(institution=inst, code=code, name=code, **kw)
+
+
+def patron(inst, group=None, barcode=None, **kw) -> Patron:
+    group = group or patron_group(inst, code=f"G{next(_seq)}")
+    return Patron.objects.create(institution=inst, group=group,
+                                 barcode=barcode or f"P{next(_seq)}",
+                                 first_name=kw.pop("first_name", "Pat"),
+                                 last_name=kw.pop("last_name", "Ron"), **kw)
+
+
+def workflow_profile(inst, side=WorkflowProfile.Side.BORROWING, **kw) -> WorkflowProfile:
+    return WorkflowProfile.objects.create(institution=inst, name=kw.pop("name", side),
+                                          side=side, **kw)
+
+
+def partner(inst, code=None, **kw) -> Partner:
+    code = code or f"PART{next(_seq)}"
+    kw.setdefault("email", f"{code.lower()}@example.org")
+    return Partner.objects.create(institution=inst, code=code, name=kw.pop("name", code), **kw)
+
+
+def staff(inst, role=roles.RESOURCE_SHARING, username=None, **kw) -> StaffUser:
+    roles.ensure_roles()
+    user = StaffUser.objects.create_user(
+        username=username or f"user{next(_seq)}", password="pw-for-tests-only",
+        institution=inst, is_staff=kw.pop("is_staff", True), **kw)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user

@@ -1,0 +1,50 @@
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from fulfillment.models import Institution, Item, Library, StaffUser
+from partners.models import Partner
+from patrons.models import Patron
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return {model._meta.label: model.objects.count()
+            for app in ("fulfillment", "partners", "patrons")
+            for model in apps.get_app_config(app).get_models()}
+
+
+def test_seed_demo_builds_two_institutions_that_are_iso_partners_of_each_other(capsys):
+    call_command("seed_demo")
+    ota, kaisa = Institution.objects.get(code="OTA"), Institution.objects.get(code="KAISA")
+    ota_sees_kaisa = Partner.objects.get(institution=ota, agency_id_value="FI-KAISA")
+    kaisa_sees_ota = Partner.objects.get(institution=kaisa, agency_id_value="FI-OTA")
+    assert ota_sees_kaisa.is_iso and kaisa_sees_ota.is_iso
+    assert ota_sees_kaisa.iso_endpoint_url.endswith("/iso18626")
+    assert Partner.objects.filter(institution=ota, profile_type="email").exists()
+    assert Library.objects.get(institution=ota, is_rs_library=True).incoming_location
+    assert Item.objects.filter(institution=ota).count() >= 200
+    multi = [i for i in Item.objects.filter(institution=ota).prefetch_related("barcodes")
+             if len(i.barcodes.all()) > 1]
+    assert multi, "some demo items carry several barcodes"
+    assert Patron.objects.filter(institution=ota, blocks__isnull=False).exists()
+    output = capsys.readouterr().out
+    assert "ota-rs" in output and "kaisa-desk" in output and "kauko-demo" in output
+
+
+def test_seed_demo_is_idempotent():
+    call_command("seed_demo")
+    first = _counts()
+    call_command("seed_demo")
+    assert _counts() == first
+
+
+def test_the_printed_logins_work(client):
+    call_command("seed_demo")
+    assert client.login(username="ota-rs", password="kauko-demo")
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Otaniemi University Library" in response.text
+    assert StaffUser.objects.get(username="kaisa-admin").groups.filter(
+        name="Configuration admin").exists()
