@@ -106,3 +106,39 @@ def staff(inst, role=roles.RESOURCE_SHARING, username=None, **kw) -> StaffUser:
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def rs_setup(inst, *, ill_terms=None):
+    """An RS library with incoming/outgoing locations under ILL terms, a main library with a
+    desk, and a partner: what a borrowing request needs."""
+    from types import SimpleNamespace
+
+    ill_terms = ill_terms or terms(inst, "ILL 28", loan_period_days=28, max_renewals=2,
+                                   max_total_loan_days=84, renewal_window_days=7,
+                                   auto_renew_patron_groups="STAFF")
+    rs = library(inst, "RS", is_rs_library=True)
+    fu_in = unit(inst, f"ILLIN{next(_seq)}", rules=[("", "", ill_terms)])
+    incoming = location(rs, "ILL-IN", fu_in)
+    outgoing = location(rs, "ILL-OUT", fu_in)
+    rs.incoming_location, rs.outgoing_location = incoming, outgoing
+    rs.save()
+    main = library(inst, "MAIN")
+    stacks = location(main, "STACKS", unit(inst, f"N{next(_seq)}",
+                                           rules=[("", "", terms(inst, "Normal"))]))
+    return SimpleNamespace(rs=rs, incoming=incoming, outgoing=outgoing, main=main,
+                           stacks=stacks, desk=desk(main, f"D{next(_seq)}"),
+                           rs_desk=desk(rs, f"RSD{next(_seq)}", has_hold_shelf=False,
+                                        is_pickup_point=False),
+                           terms=ill_terms)
+
+
+def borrowing_request(inst, *, patron_=None, partners=(), request_type="loan", user=None,
+                      setup=None, **kw):
+    from ill.services import borrowing_request_create
+
+    setup = setup or rs_setup(inst)
+    patron_ = patron_ or patron(inst, pickup_desk=setup.desk, email="pat@example.org")
+    return borrowing_request_create(
+        institution=inst, patron=patron_, request_type=request_type,
+        citation=kw.pop("citation", {"title": "Borrowed book", "author": "Writer, A."}),
+        partners=partners, user=user, rs_library=setup.rs, **kw)

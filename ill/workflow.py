@@ -1,0 +1,149 @@
+"""The one way a request's status changes.
+
+`change_state` locks the request row, checks the move against the state machine and the
+user's permission, applies the caller's changes, bumps the version and writes the history,
+all in one transaction. Work that talks to the outside world (letters, messages to
+partners) is registered with `after_commit` and runs only once the change is safely stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import can_proceed, has_transition_perm
+
+from .models import HistoryEntry, Source
+
+
+class WorkflowError(Exception):
+    """A domain refusal, with a message fit to show staff as it is."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def after_commit(func: Callable[[], Any]) -> None:
+    transaction.on_commit(func)
+
+
+def _label(request, status: str) -> str:
+    return str(dict(type(request).Status.choices).get(status, status))
+
+
+def record(*, request, action: str, user=None, note: str = "", source: str = Source.STAFF,
+           from_status: str = "", to_status: str = "") -> HistoryEntry:
+    """A history row for an action that does not change the status (a note, a letter…)."""
+    return HistoryEntry.objects.create(
+        borrowing_request=request, action=action, user=user if user and user.pk else None,
+        note=note, source=source, from_status=from_status, to_status=to_status,
+    )
+
+
+def change_state(
+    *,
+    request,
+    transition: str,
+    user=None,
+    version: int | None = None,
+    note: str = "",
+    source: str = Source.STAFF,
+    apply: Callable[[Any], None] | None = None,
+    action: str | None = None,
+):
+    """Move `request` along `transition`; returns the fresh, saved request.
+
+    `version` is the version the staff member saw; if someone changed the request since,
+    the move is refused instead of silently overwriting their work.
+    """
+    model = type(request)
+    with transaction.atomic():
+        # The row lock serialises two staff members (or a staff member and an incoming
+        # partner message) acting on the same request at once: the second waits, then sees
+        # the first one's status and is checked against it.
+        locked = model.objects.select_for_update().get(pk=request.pk)
+        if version is not None and locked.version != version:
+            raise WorkflowError(_(
+                "Someone else changed request %(number)s while you were looking at it (it is "
+                "now “%(status)s”). Nothing was done: look at it again and retry."
+            ) % {"number": locked.number, "status": locked.get_status_display()})
+        method = getattr(locked, transition)
+        if not can_proceed(method):
+            raise WorkflowError(_(
+                "Request %(number)s is “%(status)s”: “%(action)s” is not possible now."
+            ) % {"number": locked.number, "status": locked.get_status_display(),
+                 "action": action_label(transition)})
+        if user is not None and not has_transition_perm(method, user):
+            raise WorkflowError(_("You may not do “%(action)s”.")
+                                % {"action": action_label(transition)})
+        from_status = locked.status
+        method()
+        if apply is not None:
+            apply(locked)
+        locked.version += 1
+        locked.status_changed_at = timezone.now()
+        locked.save()
+        record(request=locked, action=action or transition, user=user, note=note,
+               source=source, from_status=from_status, to_status=locked.status)
+    return locked
+
+
+def update_fields(*, request, user=None, version: int | None = None, action: str,
+                  note: str = "", apply: Callable[[Any], None],
+                  source: str = Source.STAFF):
+    """A change that keeps the status (edit citation, set due date…), same guarantees."""
+    model = type(request)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=request.pk)  # same race as above
+        if version is not None and locked.version != version:
+            raise WorkflowError(_(
+                "Someone else changed request %(number)s while you were looking at it. "
+                "Nothing was done: look at it again and retry.") % {"number": locked.number})
+        apply(locked)
+        locked.version += 1
+        locked.save()
+        record(request=locked, action=action, user=user, note=note, source=source,
+               from_status=locked.status, to_status=locked.status)
+    return locked
+
+
+ACTION_LABELS = {
+    "make_ready": gettext_lazy("Mark ready to be sent"),
+    "send": gettext_lazy("Send to partner"),
+    "accept": gettext_lazy("Partner accepted"),
+    "will_supply": gettext_lazy("Partner will supply"),
+    "set_conditional": gettext_lazy("Partner set a condition"),
+    "accept_conditions": gettext_lazy("Accept the conditions"),
+    "reject": gettext_lazy("Partner rejected"),
+    "ship_physically": gettext_lazy("Partner shipped physically"),
+    "ship_digitally": gettext_lazy("Partner shipped digitally"),
+    "receive": gettext_lazy("Receive"),
+    "loan_to_patron": gettext_lazy("Loan to patron"),
+    "request_renewal": gettext_lazy("Request renewal"),
+    "renewal_granted": gettext_lazy("Renewal granted"),
+    "renewal_refused": gettext_lazy("Renewal refused"),
+    "mark_overdue": gettext_lazy("Overdue"),
+    "recall": gettext_lazy("Recalled by partner"),
+    "return_by_patron": gettext_lazy("Returned by patron"),
+    "return_to_partner": gettext_lazy("Return to partner"),
+    "report_lost": gettext_lazy("Report lost"),
+    "report_damaged": gettext_lazy("Report damaged"),
+    "ask_to_cancel": gettext_lazy("Ask the partner to cancel"),
+    "cancel_refused": gettext_lazy("Partner refused to cancel"),
+    "cancel_by_staff": gettext_lazy("Cancel"),
+    "cancel_by_patron": gettext_lazy("Cancelled by patron"),
+    "cancel_by_partner": gettext_lazy("Cancelled by partner"),
+    "expire": gettext_lazy("Expire"),
+    "complete": gettext_lazy("Complete"),
+    "reactivate": gettext_lazy("Reactivate"),
+    "close_fulfilled_otherwise": gettext_lazy("Close"),
+}
+
+
+def action_label(name: str) -> str:
+    return str(ACTION_LABELS.get(name, name))
