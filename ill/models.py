@@ -141,6 +141,8 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation):
                S.RECALLED)
     HAS_ITEM = (S.RECEIVED, *ON_LOAN, S.RETURNED_BY_PATRON)
 
+    history_link = "borrowing_request"  # which HistoryEntry link points here
+
     number = models.CharField(_("request number"), max_length=40, db_index=True)
     request_type = models.CharField(_("request type"), max_length=10, choices=Type.choices,
                                     default=Type.LOAN)

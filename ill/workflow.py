@@ -38,9 +38,13 @@ def _label(request, status: str) -> str:
 
 def record(*, request, action: str, user=None, note: str = "", source: str = Source.STAFF,
            from_status: str = "", to_status: str = "") -> HistoryEntry:
-    """A history row for an action that does not change the status (a note, a letter…)."""
+    """A history row for an action that does not change the status (a note, a letter…).
+
+    Borrowing and lending requests share the history table; the request's model says
+    which link to fill (its `history_link`)."""
     return HistoryEntry.objects.create(
-        borrowing_request=request, action=action, user=user if user and user.pk else None,
+        **{type(request).history_link: request}, action=action,
+        user=user if user and user.pk else None,
         note=note, source=source, from_status=from_status, to_status=to_status,
     )
 
