@@ -37,7 +37,7 @@ def _broker_state() -> str:
     from kauko.celery import app
 
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
         return f"error: {exc.__class__.__name__}"
