@@ -105,16 +105,38 @@ def send_letter_later(*, request: BorrowingRequest, code: str, to: str, language
     after_commit(_send)
 
 
-def _partner_letter(request, code, user, **extra):
+# What the partner is told at each borrowing step. E-mail partners get a letter (None: the
+# step needs no letter); ISO 18626 partners get the matching message through the outbox.
+PARTNER_LETTERS = {
+    "request": "borrowing_request_to_partner",
+    "renew": "borrowing_renewal_request",
+    "cancel": "borrowing_cancel_to_partner",
+    "shipped_return": "borrowing_return_to_partner",
+    "received": None,
+    "conditions_accepted": None,
+    "conditions_rejected": None,
+}
+
+
+def tell_partner(request, event: str, user=None, **data) -> None:
+    """Tell the request's partner about a step, in the partner's channel.
+
+    Call inside the state change's transaction: an ISO 18626 message is written to the
+    outbox in that same transaction (and posted after commit); a letter is sent after
+    commit. Either way nothing is sent for a change that did not happen.
+    """
     partner = request.partner
+    if partner is None:
+        return
     if partner.is_iso:
-        # ISO 18626 partners are reached by messages, not letters (ill.iso18626 channel).
-        raise WorkflowError(_(
-            "%(partner)s is an ISO 18626 partner: sending it messages is not available in "
-            "this version yet. Change the partner or use an e-mail partner."
-        ) % {"partner": partner.name})
-    send_letter_later(request=request, code=code, to=partner.email, language=partner.language,
-                      user=user, **extra)
+        from . import iso_outbound
+
+        iso_outbound.borrowing_event(request=request, event=event, user=user, **data)
+        return
+    code = PARTNER_LETTERS[event]
+    if code:
+        send_letter_later(request=request, code=code, to=partner.email,
+                          language=partner.language, user=user, **data)
 
 
 def _patron_letter(request, code, user, **extra):
@@ -329,7 +351,7 @@ def borrowing_request_send(*, request, user, version=None) -> BorrowingRequest:
         r.reason = ""
         r.needs_attention = False
         r.attention_reason = ""
-        _partner_letter(r, "borrowing_request_to_partner", user)
+        tell_partner(r, "request", user)
 
     return change_state(request=request, transition="send", user=user, version=version,
                         apply=apply, note=_("Sent to %(partner)s.") % {"partner": partner})
@@ -376,6 +398,7 @@ def borrowing_request_accept_conditions(*, request, user, version=None):
     def apply(r):
         r.needs_attention = False
         r.attention_reason = ""
+        tell_partner(r, "conditions_accepted", user)
 
     return change_state(request=request, transition="accept_conditions", user=user,
                         version=version, apply=apply, note=_("Conditions accepted."))
@@ -388,6 +411,8 @@ def borrowing_request_rejected(*, request, reason: str, user=None, version=None,
         raise WorkflowError(_("Give the partner's reason."))
 
     def apply(r):
+        if action == "reject_conditions":
+            tell_partner(r, "conditions_rejected", user)
         _answered(r, RotaEntry.Outcome.REJECTED, reason)
         r.reason = reason
         r.condition_text = ""
@@ -533,6 +558,8 @@ def borrowing_request_receive(*, request, barcode: str, user, version=None,
         r.patron_due_date = _patron_due_date(r, r.partner_due_date)
         _answered(r, RotaEntry.Outcome.SUPPLIED)
         _send_to_pickup(r, user)
+        if r.profile is None or r.profile.send_received:
+            tell_partner(r, "received", user)
 
     return change_state(request=request, transition="receive", user=user, version=version,
                         apply=apply, note=_("Received with barcode %(b)s.") % {"b": value})
@@ -557,8 +584,7 @@ def borrowing_request_return_to_partner(*, request, user=None, version=None,
         if item is not None:
             Item.objects.filter(pk=item.pk).update(status=Item.Status.WITH_PARTNER,
                                                    status_changed_at=timezone.now())
-        if r.partner and not r.partner.is_iso:
-            _partner_letter(r, "borrowing_return_to_partner", user)
+        tell_partner(r, "shipped_return", user)
 
     return change_state(request=request, transition="return_to_partner", user=user,
                         version=version, apply=apply, source=source)
@@ -637,8 +663,7 @@ def borrowing_request_request_renewal(*, request, user=None, version=None, by_pa
         raise WorkflowError(refusal)
 
     def apply(r):
-        if r.partner and not r.partner.is_iso:
-            _partner_letter(r, "borrowing_renewal_request", user)
+        tell_partner(r, "renew", user)
 
     return change_state(request=request, transition="request_renewal", user=user,
                         version=version, apply=apply, source=source)
@@ -689,7 +714,7 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
     if request.status in BR.AT_PARTNER and request.uses("cancel_response"):
         def ask(r):
             r.reason = reason
-            _partner_letter(r, "borrowing_cancel_to_partner", user)
+            tell_partner(r, "cancel", user)
             if notify_patron:
                 _patron_letter(r, "patron_cancellation_notice", user)
 
@@ -698,8 +723,8 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
 
     def apply(r):
         r.reason = reason
-        if r.status in BR.AT_PARTNER and r.partner and not r.partner.is_iso:
-            _partner_letter(r, "borrowing_cancel_to_partner", user)
+        if r.previous_status in BR.AT_PARTNER:
+            tell_partner(r, "cancel", user)
         RotaEntry.objects.filter(request=r, outcome__in=[
             RotaEntry.Outcome.PENDING, RotaEntry.Outcome.ASKED]).update(
             outcome=RotaEntry.Outcome.CANCELLED)

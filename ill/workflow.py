@@ -87,6 +87,8 @@ def change_state(
                                 % {"action": action_label(transition)})
         from_status = locked.status
         method()
+        # For `apply`, which sees the request after the move but may care where it came from.
+        locked.previous_status = from_status
         if apply is not None:
             apply(locked)
         locked.version += 1
