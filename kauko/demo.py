@@ -438,6 +438,37 @@ def seed_partners(institutions: dict[str, Institution]) -> None:
         )
 
 
+DEMO_BORROWING = [
+    # (patron barcode suffix, type, citation, partner codes in rota)
+    ("0003", "loan", {"title": "Gödel, Escher, Bach", "author": "Hofstadter, Douglas R.",
+                      "isbn": "9780465026562", "year": "1999", "publisher": "Basic Books"},
+     ["NRL", "RDL"]),
+    ("0001", "article", {"title": "Journal of Documentation",
+                         "article_title": "Resource sharing in a networked world",
+                         "article_author": "Doe, Jane", "issn": "0022-0418", "volume": "61",
+                         "issue": "2", "pages": "201-219", "year": "2005"}, ["NRL"]),
+    ("0005", "loan", {"title": "Nordens historia", "author": "Nordstrom, Byron J.",
+                      "year": "2000"}, ["RDL"]),
+]
+
+
+def seed_borrowing(institutions: dict[str, Institution]) -> None:
+    """A few borrowing requests waiting to be sent to the e-mail partners (created once)."""
+    from ill.models import BorrowingRequest
+    from ill.services import borrowing_request_create
+
+    for inst in institutions.values():
+        if BorrowingRequest.objects.filter(institution=inst).exists():
+            continue
+        rs_staff = StaffUser.objects.filter(institution=inst, username__endswith="-rs").first()
+        for suffix, request_type, citation, codes in DEMO_BORROWING:
+            patron = Patron.objects.get(institution=inst, barcode=f"{inst.code}-P{suffix}")
+            partners = [Partner.objects.get(institution=inst, code=c) for c in codes]
+            borrowing_request_create(
+                institution=inst, patron=patron, request_type=request_type,
+                citation=citation, partners=partners, user=rs_staff)
+
+
 def seed_operator() -> None:
     user, created = StaffUser.objects.get_or_create(
         username=OPERATOR_USERNAME,
@@ -454,6 +485,7 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
     """Builds (or refreshes) the demo and returns the logins (user, password, role, where)."""
     institutions = {spec.code: seed_institution(spec) for spec in INSTITUTIONS}
     seed_partners(institutions)
+    seed_borrowing(institutions)
     seed_operator()
     logins = []
     for spec in INSTITUTIONS:
