@@ -6,3 +6,12 @@ class IllConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "ill"
     verbose_name = _("Interlibrary loan")
+
+    def ready(self):
+        from fulfillment.hooks import register_ill_bridge
+
+        from .bridge import BorrowingBridge
+
+        # The desk tells ILL about temporary ILL items through this bridge (fulfillment
+        # never imports ill).
+        register_ill_bridge(BorrowingBridge())
