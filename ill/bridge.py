@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from fulfillment.hooks import IllBridge, IllItemInfo, RenewOutcome, ScanAdvice
+from fulfillment.services import DeskError, end_of_day
 
 from . import services
 from .models import BorrowingRequest, Source
@@ -46,7 +47,7 @@ class BorrowingBridge(IllBridge):
         request = request_for_item(item)
         if request is None or request.patron_due_date is None:
             return None
-        return services.end_of_day(request.patron_due_date)
+        return end_of_day(request.patron_due_date)
 
     def item_arrived_at_desk(self, *, item, hold, desk, user):
         request = request_for_item(item)
@@ -60,7 +61,7 @@ class BorrowingBridge(IllBridge):
         if request is None:
             return
         if request.status not in (BR.S.RECEIVED, BR.S.RETURNED_BY_PATRON):
-            raise WorkflowError(_(
+            raise DeskError(_(
                 "Request %(number)s is “%(status)s”: its item cannot be loaned now."
             ) % {"number": request.number, "status": request.get_status_display()})
         change_state(request=request, transition="loan_to_patron", user=user,

@@ -31,6 +31,7 @@ from fulfillment.models import (
     normalize_barcode,
 )
 from fulfillment.selectors import terms_of_use_for
+from fulfillment.services import DeskError, end_of_day, send_item_to_pickup
 
 from .models import BorrowingRequest, PurchaseRequest, RotaEntry, Source, next_number
 from .workflow import WorkflowError, after_commit, change_state, record, update_fields
@@ -566,15 +567,16 @@ def borrowing_request_receive(*, request, barcode: str, user, version=None,
 
 
 def _send_to_pickup(request, user) -> None:
-    from fulfillment import services as circulation
-
     item = Item.objects.select_for_update().get(pk=request.temporary_item_id)
     item.status = Item.Status.IN_PLACE
     item.save(update_fields=["status"])
     hold = Hold.objects.select_for_update().get(pk=request.hold_id)
     hold.desk_pickup_only = bool(request.partner and request.partner.is_international)
     hold.save(update_fields=["desk_pickup_only"])
-    circulation.send_item_to_pickup(item=item, hold=hold, user=user)
+    try:
+        send_item_to_pickup(item=item, hold=hold, user=user)
+    except DeskError as exc:
+        raise WorkflowError(exc.message) from exc
 
 
 def borrowing_request_return_to_partner(*, request, user=None, version=None,
@@ -688,11 +690,6 @@ def borrowing_request_renewal_answer(*, request, granted: bool, new_due_date=Non
         request=request, transition="renewal_granted" if granted else "renewal_refused",
         user=user, version=version, apply=apply, source=source, note=note)
     return request
-
-
-def end_of_day(day: datetime.date) -> datetime.datetime:
-    """Loans fall due at the end of the day, in the server's time zone."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
 
 
 def _sync_loan_due_date(request) -> None:

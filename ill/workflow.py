@@ -17,15 +17,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
+from fulfillment.services import DeskError
+
 from .models import HistoryEntry, Source
 
 
-class WorkflowError(Exception):
-    """A domain refusal, with a message fit to show staff as it is."""
+class WorkflowError(DeskError):
+    """A domain refusal, with a message fit to show staff as it is.
+
+    A kind of the desk's DeskError, so a request that refuses to move while the desk scans
+    its item stops the scan with this message instead of an error page.
+    """
 
     def __init__(self, message: str):
         super().__init__(message)
-        self.message = message
 
 
 def after_commit(func: Callable[[], Any]) -> None:

@@ -1,0 +1,103 @@
+"""One physical ILL loan through every hand it passes: the RS office, the desk, the patron
+and back to the partner, with the real desk services and the real bridge."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from fulfillment import services as desk
+from fulfillment.models import Hold, Item, ItemBarcode, Loan
+from ill.models import BorrowingRequest
+from ill.services import (
+    borrowing_request_complete,
+    borrowing_request_receive,
+    borrowing_request_send,
+    borrowing_request_shipped,
+)
+from kauko import roles
+from tests import factories as f
+
+S = BorrowingRequest.Status
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    inst = f.institution("OTA")
+    setup = f.rs_setup(inst)
+    partner = f.partner(inst, code="NRL", mail_delay_days=3)
+    patron = f.patron(inst, group=f.patron_group(inst, "STUDENT", loan_limit=5),
+                      pickup_desk=setup.desk, email="p@example.org")
+    rs_staff = f.staff(inst, roles.RESOURCE_SHARING)
+    desk_staff = f.staff(inst, roles.CIRCULATION)
+    request = f.borrowing_request(inst, setup=setup, partners=[partner], patron_=patron)
+    return inst, setup, partner, patron, rs_staff, desk_staff, request
+
+
+def _fresh(r):
+    return BorrowingRequest.objects.get(pk=r.pk)
+
+
+def test_a_physical_loan_from_request_to_completion(world):
+    inst, setup, partner, patron, rs_staff, desk_staff, request = world
+    request = borrowing_request_send(request=request, user=rs_staff)
+    partner_due = timezone.localdate() + datetime.timedelta(days=30)
+    request = borrowing_request_shipped(request=request, due_date=partner_due,
+                                        barcode="NRL-0042", user=rs_staff)
+
+    request = borrowing_request_receive(request=request, barcode="e2801160aa", user=rs_staff)
+    assert request.status == S.RECEIVED
+    assert request.patron_due_date == partner_due - datetime.timedelta(days=3)
+    item = Item.objects.get(pk=request.temporary_item_id)
+    assert item.status == Item.Status.IN_TRANSIT
+    assert {b.barcode for b in item.barcodes.all()} == {"E2801160AA"}
+
+    arrived = desk.desk_scan_in(desk=setup.desk, barcode="E2801160AA", user=desk_staff)
+    assert arrived.outcome == desk.Outcome.ON_HOLD_SHELF
+    assert request.number in " ".join([arrived.message, *arrived.details]) or arrived.ill
+    assert Hold.objects.get(pk=request.hold_id).state == Hold.State.ON_HOLD_SHELF
+
+    loan = desk.loan_item(desk=setup.desk, patron=patron, item=item, user=desk_staff)
+    assert _fresh(request).status == S.LOANED
+    assert timezone.localtime(loan.due_at).date() == request.patron_due_date
+
+    returned = desk.return_item(desk=setup.desk, item=item, user=desk_staff)
+    assert returned.outcome == desk.Outcome.RETURNED
+    assert setup.rs.name in returned.message
+    assert Item.objects.get(pk=item.pk).status == Item.Status.IN_TRANSIT
+    assert _fresh(request).status == S.RETURNED_BY_PATRON
+    assert Loan.objects.get(pk=loan.pk).returned_at is not None
+
+    back = desk.desk_scan_in(desk=setup.rs_desk, barcode="E2801160AA", user=rs_staff)
+    assert back.outcome == desk.Outcome.BACK_AT_RS
+    assert partner.name in back.message
+    request = _fresh(request)
+    assert request.status == S.RETURNED_TO_PARTNER
+
+    request = borrowing_request_complete(request=request, user=rs_staff)
+    assert request.status == S.COMPLETED
+    actions = list(request.history.values_list("action", flat=True))
+    assert actions[:5] == ["create", "send", "ship_physically", "receive", "at_desk"]
+    assert {"loan_to_patron", "return_by_patron", "return_to_partner", "complete"} <= set(
+        actions)
+
+
+def test_receiving_with_a_barcode_another_item_carries_is_refused(world):
+    inst, setup, partner, patron, rs_staff, desk_staff, request = world
+    f.item(setup.stacks, barcodes=["TAKEN-1"])
+    request = borrowing_request_send(request=request, user=rs_staff)
+    with pytest.raises(desk.DeskError, match="already on another item"):
+        borrowing_request_receive(request=request, barcode="taken-1", user=rs_staff)
+    assert _fresh(request).status == S.SENT
+
+
+def test_an_ill_item_cannot_be_loaned_before_it_was_received(world):
+    inst, setup, partner, patron, rs_staff, desk_staff, request = world
+    item = request.temporary_item
+    # The temporary item has no barcode before it is received; give it one by hand.
+    ItemBarcode.objects.create(institution=inst, item=item, barcode="EARLY-1")
+    with pytest.raises(desk.DeskError):
+        desk.loan_item(desk=setup.desk, patron=patron, item=Item.objects.get(pk=item.pk),
+                       user=desk_staff)
+    assert _fresh(request).status == S.CREATED
