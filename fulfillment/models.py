@@ -441,6 +441,9 @@ class Item(InstitutionScoped):
     class Meta:
         verbose_name = _("item")
         verbose_name_plural = _("items")
+        permissions = [
+            ("override_block", _("Can loan to a blocked, expired or at-limit patron")),
+        ]
 
     def __str__(self):
         barcode = self.primary_barcode
@@ -557,6 +560,11 @@ class Hold(ConcurrentTransitionMixin, InstitutionScoped):
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     shelved_at = models.DateTimeField(_("on hold shelf since"), null=True, blank=True)
+    shelf_desk = models.ForeignKey(
+        CirculationDesk, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("on the hold shelf of"),
+        help_text=_("The desk whose hold shelf has the item (usually the pickup desk; for "
+                    "office delivery stopped by a block, the desk that kept it)."))
     pickup_deadline = models.DateField(_("pickup by"), null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -659,6 +667,15 @@ class Loan(InstitutionScoped):
                                       verbose_name=_("returned at"))
     last_reminder_at = models.DateTimeField(null=True, blank=True)
     last_overdue_notice_at = models.DateTimeField(null=True, blank=True)
+    overridden_by = models.ForeignKey(
+        "fulfillment.StaffUser", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("block overridden by"))
+    override_reason = models.CharField(
+        _("what was overridden"), max_length=300, blank=True,
+        help_text=_("The blocks or limits staff overrode to make this loan."))
+    renewal_requested_at = models.DateTimeField(
+        _("renewal asked"), null=True, blank=True,
+        help_text=_("Last time a renewal of this ILL loan was sent to the partner."))
 
     class Meta:
         verbose_name = _("loan")
@@ -679,3 +696,43 @@ class Loan(InstitutionScoped):
     @property
     def is_open(self) -> bool:
         return self.returned_at is None
+
+
+class DeskScan(InstitutionScoped):
+    """One scan at a circulation desk: what was scanned, what the desk decided and said, and
+    what undoing it would restore. Kept so the recent-scans list and undo survive reloads."""
+
+    class Level(models.TextChoices):
+        OK = "ok", _("OK")
+        ACTION = "action", _("Action needed")
+        STOP = "stop", _("Stop")
+
+    desk = models.ForeignKey(CirculationDesk, on_delete=models.CASCADE, related_name="scans",
+                             verbose_name=_("desk"))
+    user = models.ForeignKey("fulfillment.StaffUser", on_delete=models.SET_NULL, null=True,
+                             blank=True, related_name="+", verbose_name=_("staff member"))
+    barcode = models.CharField(_("scanned"), max_length=200)
+    item = models.ForeignKey(Item, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+", verbose_name=_("item"))
+    outcome = models.CharField(_("outcome"), max_length=30)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    message = models.CharField(_("message"), max_length=500)
+    details = models.JSONField(_("details"), default=list, blank=True)
+    slip_html = models.TextField(_("slip"), blank=True)
+    undo = models.JSONField(default=dict, blank=True,
+                            help_text=_("What undoing this scan restores."))
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    created_at = models.DateTimeField(_("scanned at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("desk scan")
+        verbose_name_plural = _("desk scans")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["desk", "-created_at"], name="desk_scan_recent")]
+
+    def __str__(self):
+        return f"{self.barcode}: {self.message}"
+
+    @property
+    def is_undoable(self) -> bool:
+        return bool(self.undo) and self.undone_at is None

@@ -1,0 +1,66 @@
+"""Browser tests: Debian's Chromium driven by Playwright's sync API against pytest-django's
+live_server. Without /usr/bin/chromium they skip, unless KAUKO_REQUIRE_BROWSER=1 (CI), where
+they fail. Never `playwright install`: the browser is the system's."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in a
+# thread with a running loop unless told it is safe (it is: the loop only drives the browser).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 15_000
+
+
+def _require_browser() -> bool:
+    return os.environ.get("KAUKO_REQUIRE_BROWSER", "") == "1"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if _require_browser():
+            pytest.fail(f"KAUKO_REQUIRE_BROWSER=1 but {message}.")
+        pytest.skip(f"Browser tests need Debian's Chromium: {message}.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def login(page, live_server, username: str, password: str) -> None:
+    """Log in through the login form, with the keyboard only."""
+    page.goto(f"{live_server.url}/login/")
+    wait_for_focus(page, "#id_username")  # autofocus; typing before it lands loses keys
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/login/" not in page.url, f"Logging in as {username} failed."
+
+
+def wait_for_focus(page, selector: str) -> None:
+    """Wait until the element matching `selector` has the keyboard focus."""
+    page.wait_for_function(
+        "s => document.activeElement && document.activeElement.matches(s)", arg=selector)
