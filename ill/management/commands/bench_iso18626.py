@@ -1,0 +1,276 @@
+"""Benchmark the ISO 18626 endpoint and the outbox.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1/kauko_bench python manage.py migrate
+    DATABASE_URL=postgres://postgres@127.0.0.1/kauko_bench \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/0 python manage.py bench_iso18626
+
+Inbound: gunicorn with 2 workers serves the endpoint; a mix of requesting- and supplying-
+agency notifications and status requests on existing requests is posted by several client
+threads (each message distinct, prepared before the clock starts). Prints messages/s and
+the latency median and p99. Outbound: messages to the mock peer are queued in the outbox,
+then one Celery worker (one process, solo pool) delivers them; prints messages/s from its
+first delivery to its last.
+
+It writes two institutions (BENCHR, BENCHS) with their requests into the database it is
+given: point it at a database of its own.
+"""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ill import iso18626 as iso
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, timeout: float = 30) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise CommandError(f"nothing listens on port {port}")
+
+
+class Command(BaseCommand):
+    help = "Inbound and outbound ISO 18626 throughput and latency (needs PostgreSQL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--requests", type=int, default=200,
+                            help="Borrowing and lending requests to post messages about.")
+        parser.add_argument("--messages", type=int, default=4000,
+                            help="Inbound messages to post.")
+        parser.add_argument("--clients", type=int, default=4,
+                            help="Client threads (two per worker keeps each one busy).")
+        parser.add_argument("--outbound", type=int, default=1000,
+                            help="Outbound messages for the worker (0: skip).")
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers.")
+
+    def handle(self, *args, **opts):
+        if connection.vendor != "postgresql":
+            raise CommandError("Point DATABASE_URL at PostgreSQL (a database of its own).")
+        world = self._world(opts["requests"])
+        self._inbound(world, opts)
+        if opts["outbound"]:
+            self._outbound(world, opts["outbound"])
+
+    # --- data ----------------------------------------------------------------------------------
+
+    def _world(self, n: int):
+        from fulfillment.models import Institution
+        from ill.lending_services import lending_request_create
+        from ill.mockpeer import MockPeer
+        from ill.models import BorrowingRequest, LendingRequest, RotaEntry
+        from ill.services import borrowing_request_create
+        from partners.models import Partner
+        from patrons.models import Patron
+        from tests import factories as f  # the same quick builders the tests use
+
+        self.peer = MockPeer(delay=0.01).start()
+        requester = Institution.objects.filter(code="BENCHR").first()
+        if requester is None:
+            self.stdout.write("Creating the benchmark institutions…")
+            with transaction.atomic():
+                requester, supplier = f.institution("BENCHR"), f.institution("BENCHS")
+                r_setup = f.rs_setup(requester)
+                f.rs_setup(supplier)
+                iso_fields = {"profile_type": Partner.ProfileType.ISO18626,
+                              "iso_endpoint_url": self.peer.url}
+                f.partner(requester, code="BENCHS", agency_id_value="FI-BENCHS", **iso_fields)
+                f.partner(supplier, code="BENCHR", agency_id_value="FI-BENCHR", **iso_fields)
+                f.patron(requester, pickup_desk=r_setup.desk)
+        supplier = Institution.objects.get(code="BENCHS")
+        s_at_r = Partner.objects.get(institution=requester, code="BENCHS")
+        r_at_s = Partner.objects.get(institution=supplier, code="BENCHR")
+        Partner.objects.filter(pk__in=[s_at_r.pk, r_at_s.pk]).update(
+            iso_endpoint_url=self.peer.url)
+        have = BorrowingRequest.objects.filter(institution=requester).count()
+        patron = Patron.objects.filter(institution=requester).first()
+        if have < n:
+            self.stdout.write(f"Creating {n - have} requests on each side…")
+        for i in range(have, n):
+            with transaction.atomic():
+                br = borrowing_request_create(
+                    institution=requester, patron=patron, request_type="article",
+                    citation={"title": f"Bench article {i}", "article_title": "A"},
+                    partners=[s_at_r])
+                # Sent, without the outbox: the lending side below stands for the partner.
+                rid = f"{br.number}-1"
+                RotaEntry.objects.filter(request=br).update(
+                    outcome=RotaEntry.Outcome.ASKED, attempt_id=rid, asked_at=timezone.now())
+                BorrowingRequest.objects.filter(pk=br.pk).update(status="sent")
+                lending_request_create(institution=supplier, partner=r_at_s,
+                                       partner_request_id=rid, service_type="copy",
+                                       citation={"title": f"Bench article {i}"}, locate=False)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh planner statistics for the new rows
+        rids = list(LendingRequest.objects.filter(institution=supplier)
+                    .values_list("partner_request_id", flat=True)[:n])
+        return {"rids": rids, "requester": requester, "supplier": supplier,
+                "s_at_r": s_at_r, "r_at_s": r_at_s}
+
+    # --- inbound -------------------------------------------------------------------------------
+
+    def _messages(self, rids: list[str], count: int) -> list[bytes]:
+        base = datetime.datetime.now(datetime.UTC)
+        out = []
+        r_id, s_id = iso.AgencyId("ISIL", "FI-BENCHR"), iso.AgencyId("ISIL", "FI-BENCHS")
+        for i in range(count):
+            rid = rids[i % len(rids)]
+            header = iso.Header(supplying_agency_id=s_id, requesting_agency_id=r_id,
+                                requesting_agency_request_id=rid,
+                                timestamp=base + datetime.timedelta(milliseconds=i))
+            kind = i % 4
+            if kind == 0:  # the borrower writes to the lender
+                body = iso.RequestingAgencyMessage(header=header, action="Notification",
+                                                   note=f"bench note {i}")
+            elif kind == 1:  # the lender writes to the borrower
+                body = iso.SupplyingAgencyMessage(
+                    header=header,
+                    message_info=iso.MessageInfo(reason_for_message="Notification",
+                                                 note=f"bench note {i}"),
+                    status_info=iso.StatusInfo(status="RequestReceived", last_change=base))
+            elif kind == 2:  # the lender confirms it has the request (no change)
+                body = iso.SupplyingAgencyMessage(
+                    header=header,
+                    message_info=iso.MessageInfo(reason_for_message="StatusChange"),
+                    status_info=iso.StatusInfo(status="RequestReceived", last_change=base))
+            else:  # the lender answers a status request
+                body = iso.SupplyingAgencyMessage(
+                    header=header,
+                    message_info=iso.MessageInfo(reason_for_message="StatusRequestResponse"),
+                    status_info=iso.StatusInfo(status="RequestReceived", last_change=base))
+            out.append(iso.build(body, "1.2"))
+        return out
+
+    def _inbound(self, world, opts) -> None:
+        port = _free_port()
+        env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-only-not-secret",
+               "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
+               "DATABASE_CONN_MAX_AGE": "600"}
+        env.pop("CELERY_BROKER_URL", None)  # the mix queues nothing; keep the server alone
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "kauko.wsgi", "-w",
+             str(opts["workers"]), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+            cwd=ROOT, env=env)
+        try:
+            _wait_port(port)
+            messages = self._messages(world["rids"], opts["messages"])
+            self._post_all(port, messages[:50], 4)  # warm up both workers
+            messages = self._messages(world["rids"], opts["messages"])  # fresh timestamps
+            time.sleep(0.2)
+            started = time.perf_counter()
+            latencies, errors = self._post_all(port, messages, opts["clients"])
+            elapsed = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(10)
+        latencies.sort()
+        p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
+        self.stdout.write(
+            f"Inbound: {len(messages)} messages in {elapsed:.2f} s = "
+            f"{len(messages) / elapsed:.0f} messages/s; latency median "
+            f"{statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
+            f"({opts['workers']} gunicorn workers, {opts['clients']} clients, "
+            f"{errors} not OK)")
+
+    def _post_all(self, port: int, messages: list[bytes], clients: int):
+        latencies: list[float] = []
+        errors = [0]
+        lock = threading.Lock()
+        it = iter(messages)
+
+        def client():
+            mine = []
+            bad = 0
+            while True:
+                with lock:
+                    data = next(it, None)
+                if data is None:
+                    break
+                t0 = time.perf_counter()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("POST", "/iso18626", data,
+                             {"Content-Type": "application/xml"})
+                response = conn.getresponse()
+                body = response.read()
+                conn.close()
+                mine.append(time.perf_counter() - t0)
+                if response.status != 200 or b">OK<" not in body:
+                    bad += 1
+            with lock:
+                latencies.extend(mine)
+                errors[0] += bad
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return latencies, errors[0]
+
+    # --- outbound ------------------------------------------------------------------------------
+
+    def _outbound(self, world, count: int) -> None:
+        from ill import iso_outbound
+        from ill.models import LendingRequest, OutboxMessage
+        from kauko.celery import app
+
+        if not os.environ.get("CELERY_BROKER_URL"):
+            self.stdout.write("Outbound: skipped (set CELERY_BROKER_URL to measure a worker).")
+            return
+        queue = f"kauko-bench-{os.getpid()}"
+        app.conf.task_default_queue = queue
+        app.conf.task_always_eager = False
+        requests = list(LendingRequest.objects.filter(institution=world["supplier"])
+                        .select_related("partner", "institution")[:100])
+        self.stdout.write(f"Queueing {count} outbound messages on {len(requests)} requests…")
+        with transaction.atomic():
+            first_id = None
+            for i in range(count):
+                row = iso_outbound.lending_event(request=requests[i % len(requests)],
+                                                 event="notification", note=f"out {i}")
+                first_id = first_id or row.pk
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "kauko", "worker",
+             "--pool=solo", "-Q", queue, "--without-mingle", "--without-gossip",
+             "--loglevel=WARNING"], cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"})
+        try:
+            rows = OutboxMessage.objects.filter(pk__gte=first_id)
+            end = time.monotonic() + 120
+            while time.monotonic() < end and rows.exclude(state="sent").exists():
+                time.sleep(0.25)
+        finally:
+            worker.terminate()
+            worker.wait(15)
+        sent = list(rows.filter(state="sent").order_by("sent_at")
+                    .values_list("sent_at", flat=True))
+        if len(sent) < 2:
+            raise CommandError("The worker delivered nothing: is the broker running?")
+        span = (sent[-1] - sent[0]).total_seconds()
+        self.stdout.write(
+            f"Outbound: {len(sent)} of {count} messages delivered to the mock peer by one "
+            f"worker in {span:.2f} s = {(len(sent) - 1) / span:.0f} messages/s")
+        self.peer.stop()

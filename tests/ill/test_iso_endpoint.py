@@ -1,0 +1,445 @@
+"""The inbound endpoint: HTTP-level refusals, every ERROR confirmation, authentication,
+idempotency, and each supplying-agency message's effect on the borrowing request."""
+
+import datetime
+import itertools
+
+import pytest
+from django.utils import timezone
+
+from ill import iso18626 as iso
+from ill import services as bs
+from ill.models import BorrowingRequest, HistoryEntry, IsoMessage, LendingRequest
+from tests import factories as f
+from tests.ill import iso_world
+from tests.ill.iso_world import ok_answer, post_in
+
+pytestmark = pytest.mark.django_db
+globals().update(iso_world.FIXTURES)
+BS = BorrowingRequest.Status
+ET = iso.ErrorType
+_tick = itertools.count(1)
+
+
+def stamp():
+    # A distinct timestamp per message: the same one twice is a replay.
+    return datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(
+        milliseconds=next(_tick))
+
+
+def header(rid, supplier="FI-KAISA", requester="FI-OTA", **kw):
+    return iso.Header(supplying_agency_id=iso.AgencyId("ISIL", supplier),
+                      requesting_agency_id=iso.AgencyId("ISIL", requester),
+                      requesting_agency_request_id=rid, timestamp=stamp(), **kw)
+
+
+def sam(rid, status, reason=iso.ReasonForMessage.STATUS_CHANGE, *, supplier="FI-KAISA",
+        answer=None, note=None, due=None, item_ids=(), url=None, conditions=(),
+        version="1.2", reason_unfilled=None):
+    delivery = None
+    if item_ids or url or conditions:
+        delivery = iso.DeliveryInfo(date_sent=stamp(), item_ids=list(item_ids), url=url,
+                                    loan_conditions=list(conditions))
+    body = iso.SupplyingAgencyMessage(
+        header=header(rid, supplier=supplier),
+        message_info=iso.MessageInfo(reason_for_message=reason, answer_yes_no=answer,
+                                     note=note, reason_unfilled=reason_unfilled),
+        status_info=iso.StatusInfo(status=status or "WillSupply", due_date=due,
+                                   last_change=stamp()),
+        delivery_info=delivery)
+    data = iso.build(body, version)
+    if status is None:  # Alma's empty status in notifications
+        data = data.replace(b"<ill:status>WillSupply</ill:status>", b"<ill:status></ill:status>")
+    return data
+
+
+def ram(rid, action, *, requester="FI-OTA", note=None, auth=None, version="1.2"):
+    body = iso.RequestingAgencyMessage(
+        header=header(rid, requester=requester, requesting_agency_authentication=auth),
+        action=action, note=note)
+    return iso.build(body, version)
+
+
+def request_msg(rid, *, requester="FI-OTA", supplier="FI-KAISA", auth=None, version="1.2"):
+    body = iso.Request(
+        header=header(rid, supplier=supplier, requester=requester,
+                      requesting_agency_authentication=auth),
+        bibliographic_info=iso.BibliographicInfo(title="Borrowed book", author="Writer, A."),
+        service_info=iso.ServiceInfo(request_type=iso.RequestType.NEW,
+                                     service_type=iso.ServiceType.LOAN))
+    return iso.build(body, version)
+
+
+def error_of(conf):
+    assert conf.confirmation_header.message_status == "ERROR", conf
+    return conf.error_data[0].error_type, conf.error_data[0].error_value
+
+
+@pytest.fixture
+def sent(world, wire, django_capture_on_commit_callbacks):
+    """OTA's borrowing request, sent to KAISA (which only confirms)."""
+    wire.answer = ok_answer
+    with django_capture_on_commit_callbacks(execute=True):
+        br = f.borrowing_request(world.ota, setup=world.ota_setup, patron_=world.patron,
+                                 partners=[world.kaisa_at_ota])
+        br = bs.borrowing_request_send(request=br, user=world.ota_staff)
+    return br
+
+
+def fresh(r):
+    return type(r).objects.get(pk=r.pk)
+
+
+def loan_to_patron(br, w):
+    """The desk's steps: scan in at the pickup desk, loan to the patron."""
+    from fulfillment import services as desk
+    from fulfillment.models import Item
+
+    item = Item.objects.get(pk=br.temporary_item_id)
+    barcode = item.barcodes.first().barcode
+    desk.desk_scan_in(desk=w.ota_setup.desk, barcode=barcode, user=w.ota_desk)
+    desk.loan_item(desk=w.ota_setup.desk, patron=w.patron, item=item, user=w.ota_desk)
+    br = fresh(br)
+    assert br.status == BS.LOANED
+    return br
+
+
+# --- HTTP level -----------------------------------------------------------------------------
+
+
+def test_http_refusals(client, settings, world):
+    url = "/iso18626"
+    assert client.get(url).status_code == 405
+    assert client.post(url, b"<x/>", content_type="text/plain").status_code == 415
+    assert client.post(url, b"not xml", content_type="application/xml").status_code == 400
+    settings.ISO18626_MAX_BYTES = 100
+    response = client.post(url, b"<a>" + b"x" * 200 + b"</a>", content_type="text/xml")
+    assert response.status_code == 413
+
+
+def test_a_message_we_cannot_read_gets_badly_formed(xsd, world):
+    data = request_msg("R-1").replace(b"<ill:title>Borrowed book</ill:title>", b"")
+    broken = data.replace(b"<ill:timestamp>", b"<ill:nothing>").replace(
+        b"</ill:timestamp>", b"</ill:nothing>")
+    reply, conf = post_in(broken, schemas=xsd)
+    assert reply.status == 200
+    assert error_of(conf)[0] == ET.BADLY_FORMED_MESSAGE
+    assert IsoMessage.objects.filter(confirmation_status="ERROR").count() == 1
+
+
+def test_unknown_recipient_and_unknown_sender(xsd, world):
+    _r, conf = post_in(request_msg("R-1", supplier="FI-NOBODY"), schemas=xsd)
+    kind, value = error_of(conf)
+    assert kind == ET.UNRECOGNISED_DATA_VALUE and "supplyingAgencyId" in value
+    _r, conf = post_in(request_msg("R-1", requester="FI-STRANGER"), schemas=xsd)
+    kind, value = error_of(conf)
+    assert kind == ET.UNRECOGNISED_DATA_VALUE and "requestingAgencyId" in value
+    assert not LendingRequest.objects.exists()
+
+
+def test_a_new_request_then_its_duplicate(xsd, world):
+    _r, conf = post_in(request_msg("R-1"), schemas=xsd)
+    assert conf.is_ok
+    lr = LendingRequest.objects.get()
+    assert lr.institution == world.kaisa and lr.status == LendingRequest.Status.PROCESSING
+    _r, conf = post_in(request_msg("R-1"), schemas=xsd)  # a new timestamp: not a replay
+    kind, value = error_of(conf)
+    assert kind == ET.UNRECOGNISED_DATA_VALUE and lr.number in value
+    assert LendingRequest.objects.count() == 1
+
+
+def test_unknown_request_ids(xsd, world, sent):
+    _r, conf = post_in(sam("NOPE-1", iso.Status.WILL_SUPPLY), schemas=xsd)
+    assert "requestingAgencyRequestId" in error_of(conf)[1]
+    _r, conf = post_in(ram("NOPE-2", iso.Action.RENEW), schemas=xsd)
+    assert "requestingAgencyRequestId" in error_of(conf)[1]
+
+
+def test_unsupported_action_and_reason(xsd, world):
+    post_in(request_msg("R-1"), schemas=xsd)
+    bad_action = ram("R-1", iso.Action.RENEW).replace(b">Renew<", b">WeCancelThis<")
+    _r, conf = post_in(bad_action, schemas=xsd)
+    assert error_of(conf)[0] == ET.UNSUPPORTED_ACTION_TYPE
+    _r, conf = post_in(ram("R-1", iso.Action.SHIPPED_FORWARD), schemas=xsd)
+    assert error_of(conf)[0] == ET.UNSUPPORTED_ACTION_TYPE
+    assert conf.action == "ShippedForward"
+
+
+def test_unsupported_reason(xsd, world, sent):
+    rid = f"{sent.number}-1"
+    data = sam(rid, iso.Status.WILL_SUPPLY).replace(b">StatusChange<", b">Gossip<")
+    _r, conf = post_in(data, schemas=xsd)
+    assert error_of(conf)[0] == ET.UNSUPPORTED_REASON_FOR_MESSAGE_TYPE
+
+
+def test_bad_values(xsd, world, sent):
+    rid = f"{sent.number}-1"
+    data = sam(rid, iso.Status.WILL_SUPPLY).replace(b">WillSupply<", b">WeCouldLoan<")
+    _r, conf = post_in(data, schemas=xsd)
+    assert error_of(conf)[0] == ET.UNRECOGNISED_DATA_VALUE
+    assert fresh(sent).status == BS.SENT
+
+
+def test_confirmation_echoes_and_answers_in_the_senders_version(xsd, world, sent):
+    rid = f"{sent.number}-1"
+    data = sam(rid, iso.Status.EXPECT_TO_SUPPLY, iso.ReasonForMessage.REQUEST_RESPONSE,
+               version="2021")
+    message = iso.parse(data)
+    reply, conf = post_in(data, schemas=xsd)
+    assert b'ill:version="2021-2"' in reply.body
+    assert conf.reason_for_message == "RequestResponse"
+    assert conf.confirmation_header.timestamp_received == message.body.header.timestamp
+    assert conf.confirmation_header.requesting_agency_request_id == rid
+    assert conf.is_ok, conf.error_data
+    assert fresh(sent).status == BS.ACCEPTED
+    post_in(request_msg("R-9"), schemas=xsd)
+    _r, conf = post_in(ram("R-9", iso.Action.NOTIFICATION, note="hello"), schemas=xsd)
+    assert conf.is_ok and conf.action == "Notification"
+
+
+def test_a_status_that_does_not_fit_is_refused_and_changes_nothing(xsd, world, sent):
+    rid = f"{sent.number}-1"
+    versions = fresh(sent).version
+    _r, conf = post_in(sam(rid, iso.Status.LOAN_COMPLETED), schemas=xsd)
+    kind, value = error_of(conf)
+    assert kind == ET.UNRECOGNISED_DATA_VALUE
+    _r, conf = post_in(sam(rid, iso.Status.LOANED, iso.ReasonForMessage.RENEW_RESPONSE,
+                           answer="Y", due=stamp()), schemas=xsd)
+    assert "RenewResponse" in error_of(conf)[1]
+    _r, conf = post_in(sam(rid, iso.Status.OVERDUE), schemas=xsd)
+    assert error_of(conf)[0] == ET.UNRECOGNISED_DATA_VALUE
+    assert fresh(sent).status == BS.SENT and fresh(sent).version == versions
+
+
+def test_wrong_sender_for_an_existing_request(xsd, world, sent):
+    other = f.partner(world.ota, code="HELKA", profile_type="iso18626", agency_id_value="FI-HELKA",
+                      iso_endpoint_url="http://helka.test/iso")
+    assert other.is_iso
+    rid = f"{sent.number}-1"
+    _r, conf = post_in(sam(rid, iso.Status.WILL_SUPPLY, supplier="FI-HELKA"), schemas=xsd)
+    kind, value = error_of(conf)
+    assert kind == ET.UNRECOGNISED_DATA_VALUE and "supplyingAgencyId" in value
+    assert fresh(sent).status == BS.SENT
+
+
+def test_a_replay_changes_nothing_and_gets_the_same_confirmation(xsd, world, sent):
+    rid = f"{sent.number}-1"
+    data = sam(rid, iso.Status.WILL_SUPPLY, iso.ReasonForMessage.REQUEST_RESPONSE)
+    first, _c = post_in(data, schemas=xsd)
+    after_first = fresh(sent)
+    history = HistoryEntry.objects.filter(borrowing_request=sent).count()
+    second, _c = post_in(data, schemas=xsd)
+    assert second.body == first.body
+    assert fresh(sent).version == after_first.version
+    assert HistoryEntry.objects.filter(borrowing_request=sent).count() == history
+    assert IsoMessage.objects.filter(direction="in", borrowing_request=sent).count() == 1
+
+
+# --- authentication ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def guarded(world):
+    partner = world.ota_at_kaisa
+    partner.inbound_account_id = "ota"
+    partner.set_inbound_security_code("s3cret")
+    partner.set_inbound_token("tok-123")
+    partner.save()
+    return partner
+
+
+def test_credentials_are_required_when_set(xsd, world, guarded):
+    Auth = iso.RequestingAgencyAuthentication
+    _r, conf = post_in(request_msg("A-1"), schemas=xsd)
+    assert "requestingAgencyAuthentication" in error_of(conf)[1]
+    _r, conf = post_in(request_msg("A-2", auth=Auth(account_id="ota", security_code="nope")),
+                       schemas=xsd)
+    assert conf.message_status == "ERROR"
+    _r, conf = post_in(request_msg("A-3", auth=Auth(account_id="other",
+                                                    security_code="s3cret")), schemas=xsd)
+    assert conf.message_status == "ERROR"
+    _r, conf = post_in(request_msg("A-4"), token="wrong", schemas=xsd)
+    assert conf.message_status == "ERROR"
+    assert not LendingRequest.objects.exists()
+    _r, conf = post_in(request_msg("A-5", auth=Auth(account_id="ota", security_code="s3cret")),
+                       schemas=xsd)
+    assert conf.is_ok
+    _r, conf = post_in(request_msg("A-6"), token="tok-123", schemas=xsd)
+    assert conf.is_ok
+    assert LendingRequest.objects.count() == 2
+
+
+def test_bearer_token_through_the_view(client, world, guarded):
+    data = request_msg("T-1")
+    response = client.post("/iso18626", data, content_type="application/xml",
+                           HTTP_AUTHORIZATION="Bearer tok-123")
+    assert response.status_code == 200 and b"<ill:messageStatus>OK<" in response.content
+    data = request_msg("T-2")
+    response = client.post("/iso18626", data, content_type="application/xml")
+    assert b"<ill:messageStatus>ERROR<" in response.content
+
+
+# --- each supplying-agency message on the borrowing request --------------------------------------
+
+
+def _to(state, br, w):
+    """Drive a sent request to `state` by the partner's messages and staff steps."""
+    rid = f"{br.number}-1"
+    due = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=20)
+    if state == BS.SENT:
+        return br
+    if state in (BS.WILL_SUPPLY, BS.CONDITIONAL):
+        post_in(sam(rid, iso.Status.WILL_SUPPLY, iso.ReasonForMessage.REQUEST_RESPONSE,
+                    conditions=["LibraryUseOnly"] if state == BS.CONDITIONAL else []))
+        return fresh(br)
+    post_in(sam(rid, iso.Status.LOANED, due=due, item_ids=["K-1"]))
+    br = fresh(br)
+    if state == BS.SHIPPED_PHYSICAL:
+        return br
+    br = bs.borrowing_request_receive(request=br, barcode="K-1", user=w.ota_staff)
+    assert state == BS.RECEIVED
+    return br
+
+
+@pytest.mark.parametrize("start,message,expected", [
+    (BS.SENT, dict(status="ExpectToSupply", reason="RequestResponse"), BS.ACCEPTED),
+    (BS.SENT, dict(status="WillSupply", reason="RequestResponse"), BS.WILL_SUPPLY),
+    (BS.SENT, dict(status="WillSupply", reason="RequestResponse",
+                   conditions=["LibraryUseOnly"]), BS.CONDITIONAL),
+    (BS.SENT, dict(status=None, reason="Notification",
+                   note="Library use only. Please answer ACCEPT or REJECT"), BS.CONDITIONAL),
+    (BS.SENT, dict(status="WillSupply", reason="Notification",
+                   note="#ReShareAddLoanCondition# Library use only"), BS.CONDITIONAL),
+    (BS.SENT, dict(status="Loaned", reason="RequestResponse", item_ids=["K-1"]),
+     BS.SHIPPED_PHYSICAL),
+    (BS.WILL_SUPPLY, dict(status="Loaned", item_ids=["K-1"]), BS.SHIPPED_PHYSICAL),
+    (BS.SENT, dict(status="Unfilled", reason="RequestResponse", reason_unfilled="NotHeld"),
+     BS.REJECTED),  # end of the rota: staff decide
+    (BS.SENT, dict(status="Cancelled"), BS.CANCELLED_PARTNER),
+    (BS.SENT, dict(status="RequestReceived", reason="RequestResponse"), BS.SENT),
+    (BS.RECEIVED, dict(status="Overdue"), BS.RECEIVED),  # parked: flagged for staff
+    (BS.RECEIVED, dict(status="Recalled"), BS.RECALLED),
+    (BS.SENT, dict(status="RetryPossible", reason="RequestResponse"), BS.SENT),
+])
+def test_each_sam_moves_the_borrowing_request(xsd, world, sent, start, message, expected):
+    br = _to(start, sent, world)
+    assert br.status == start
+    rid = f"{br.number}-1"
+    kwargs = dict(message)
+    status, reason = kwargs.pop("status"), kwargs.pop("reason", "StatusChange")
+    _r, conf = post_in(sam(rid, status, reason, **kwargs), schemas=xsd)
+    assert conf.is_ok, conf.error_data
+    br = fresh(br)
+    assert br.status == expected
+    if status == "Overdue":
+        assert br.needs_attention
+    if status == "RetryPossible":
+        assert br.needs_attention and "retry" in br.attention_reason
+    if status == "Loaned":
+        assert br.partner_item_barcode == "K-1"
+
+
+def test_renew_cancel_and_completion_answers(xsd, world, sent):
+    w = world
+    rid = f"{sent.number}-1"
+    br = _to(BS.RECEIVED, sent, w)
+    br = loan_to_patron(br, w)
+    br = bs.borrowing_request_request_renewal(request=BorrowingRequest.objects.get(pk=br.pk),
+                                              user=w.ota_staff)
+    assert br.status == BS.RENEW_REQUESTED
+    # Within the 84 days ILL loans may run, so a second renewal may be asked.
+    new_due_day = timezone.localdate() + datetime.timedelta(days=40)
+    new_due = datetime.datetime.combine(new_due_day, datetime.time(23, 59), tzinfo=datetime.UTC)
+    _r, conf = post_in(sam(rid, "Loaned", "RenewResponse", answer="Y", due=new_due),
+                       schemas=xsd)
+    assert conf.is_ok
+    br = fresh(br)
+    assert br.status == BS.RENEWED and br.partner_due_date == new_due_day
+    br = bs.borrowing_request_request_renewal(request=br, user=w.ota_staff)
+    _r, conf = post_in(sam(rid, "Loaned", "RenewResponse", answer="N"), schemas=xsd)
+    assert fresh(br).status == BS.RENEWAL_REFUSED
+    br = bs.borrowing_request_return_to_partner(request=fresh(br), user=w.ota_staff)
+    _r, conf = post_in(sam(rid, "LoanCompleted"), schemas=xsd)
+    assert conf.is_ok and fresh(br).status == BS.COMPLETED
+
+
+def test_cancel_responses(xsd, world, wire, django_capture_on_commit_callbacks):
+    w = world
+    wire.answer = ok_answer
+    results = []
+    for answer in ("Y", "N"):
+        with django_capture_on_commit_callbacks(execute=True):
+            br = f.borrowing_request(w.ota, setup=w.ota_setup, patron_=w.patron,
+                                     partners=[w.kaisa_at_ota])
+            br = bs.borrowing_request_send(request=br, user=w.ota_staff)
+            br = bs.borrowing_request_cancel(request=br, reason="Not needed", user=w.ota_staff)
+        assert br.status == BS.WAITING_CANCEL
+        assert iso.parse(wire.sent[-1][1]).body.action == "Cancel"
+        _r, conf = post_in(sam(f"{br.number}-1", "Cancelled" if answer == "Y" else "WillSupply",
+                               "CancelResponse", answer=answer), schemas=xsd)
+        assert conf.is_ok
+        results.append(fresh(br).status)
+    assert results == [BS.CANCELLED_STAFF, BS.SENT]
+
+
+def test_copy_completed_delivers_the_article(xsd, world, wire, django_capture_on_commit_callbacks):
+    w = world
+    wire.answer = ok_answer
+    with django_capture_on_commit_callbacks(execute=True):
+        br = f.borrowing_request(w.ota, setup=w.ota_setup, patron_=w.patron,
+                                 request_type="article", partners=[w.kaisa_at_ota],
+                                 citation={"title": "J. Doc.", "article_title": "On ILL"})
+        br = bs.borrowing_request_send(request=br, user=w.ota_staff)
+    request = iso.parse(wire.sent[-1][1]).body
+    assert request.service_info.service_type == "Copy"
+    _r, conf = post_in(sam(f"{br.number}-1", "CopyCompleted",
+                           note="Here: https://kaisa.example/copy/1.pdf"), schemas=xsd)
+    assert conf.is_ok
+    br = fresh(br)
+    assert br.status == BS.COMPLETED and br.digital_url == "https://kaisa.example/copy/1.pdf"
+
+
+def test_a_late_answer_from_an_earlier_attempt_is_not_applied(
+        xsd, world, wire, django_capture_on_commit_callbacks):
+    w = world
+    helka = f.partner(w.ota, code="HELKA", profile_type="iso18626", agency_id_value="FI-HELKA",
+                      iso_endpoint_url="http://helka.test/iso")
+    wire.answer = ok_answer
+    with django_capture_on_commit_callbacks(execute=True):
+        br = f.borrowing_request(w.ota, setup=w.ota_setup, patron_=w.patron,
+                                 partners=[w.kaisa_at_ota, helka])
+        br = bs.borrowing_request_send(request=br, user=w.ota_staff)
+        first = f"{br.number}-1"
+        _r, conf = post_in(sam(first, "Unfilled", "RequestResponse", reason_unfilled="NotHeld"),
+                           schemas=xsd)
+    assert conf.is_ok
+    br = fresh(br)
+    # Straight on to the next partner, under a new id.
+    assert br.status == BS.SENT and br.partner == helka
+    second = f"{br.number}-2"
+    assert iso.parse(wire.sent[-1][1]).body.header.requesting_agency_request_id == second
+    # KAISA changes its mind and ships: recognised as the earlier attempt, not applied.
+    _r, conf = post_in(sam(first, "Loaned", item_ids=["K-9"]), schemas=xsd)
+    kind, value = error_of(conf)
+    assert "earlier attempt" in value
+    br = fresh(br)
+    assert br.status == BS.SENT and br.partner_item_barcode == ""
+    assert br.needs_attention
+    # A harmless late notification is recorded, OK.
+    _r, conf = post_in(sam(first, None, "Notification", note="sorry"), schemas=xsd)
+    assert conf.is_ok
+    # The new partner's answer applies.
+    _r, conf = post_in(sam(second, "WillSupply", "RequestResponse", supplier="FI-HELKA"),
+                       schemas=xsd)
+    assert conf.is_ok and fresh(br).status == BS.WILL_SUPPLY
+    assert timezone.now()
+
+
+def test_a_requesting_agency_message_from_the_wrong_partner(xsd, world):
+    f.partner(world.kaisa, code="HELKA", profile_type="iso18626", agency_id_value="FI-HELKA",
+              iso_endpoint_url="http://helka.test/iso")
+    post_in(request_msg("R-7"), schemas=xsd)
+    _r, conf = post_in(ram("R-7", iso.Action.CANCEL, requester="FI-HELKA"), schemas=xsd)
+    kind, value = error_of(conf)
+    assert kind == ET.UNRECOGNISED_DATA_VALUE and "does not belong" in value
+    assert not LendingRequest.objects.get().needs_attention
