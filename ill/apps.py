@@ -15,3 +15,4 @@ class IllConfig(AppConfig):
         # The desk tells ILL about temporary ILL items through this bridge (fulfillment
         # never imports ill).
         register_ill_bridge(BorrowingBridge())
+        from . import iso_tasks  # noqa: F401  (registers the ISO 18626 delivery tasks)

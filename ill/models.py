@@ -438,6 +438,8 @@ class HistoryEntry(models.Model):
 
     borrowing_request = models.ForeignKey(BorrowingRequest, on_delete=models.CASCADE,
                                           null=True, blank=True, related_name="history")
+    lending_request = models.ForeignKey("ill.LendingRequest", on_delete=models.CASCADE,
+                                        null=True, blank=True, related_name="history")
     at = models.DateTimeField(default=timezone.now)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                              blank=True, related_name="+")
@@ -490,3 +492,7 @@ def next_number(*, institution, name: str, prefix: str) -> str:
     counter.value += 1
     counter.save(update_fields=["value"])
     return f"{institution.code}-{prefix}-{timezone.localdate():%Y}-{counter.value:06d}"
+
+
+from .iso_models import IsoMessage, OutboxMessage  # noqa: E402,F401
+from .lending_models import *  # noqa: E402,F401,F403

@@ -695,8 +695,9 @@ def borrowing_request_renewal_answer(*, request, granted: bool, new_due_date=Non
 def _sync_loan_due_date(request) -> None:
     """The patron's ILL loan is due when the borrowing request says (after a renewal)."""
     if request.temporary_item_id and request.patron_due_date:
+        # The desk checks the ILL maximum on the loan's own renewal count: keep it in step.
         Loan.objects.filter(item_id=request.temporary_item_id, returned_at__isnull=True).update(
-            due_at=end_of_day(request.patron_due_date))
+            due_at=end_of_day(request.patron_due_date), renewals=request.renewals)
 
 
 # --- cancelling --------------------------------------------------------------------------------

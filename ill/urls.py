@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import lending_views, views
 
 app_name = "ill"
 
@@ -12,4 +12,19 @@ urlpatterns = [
     path("borrowing/<int:pk>/edit/", views.borrowing_edit, name="borrowing_edit"),
     path("borrowing/<int:pk>/<slug:name>/", views.borrowing_action, name="borrowing_action"),
     path("a/<str:token>/", views.article_download, name="article_download"),
+]
+
+urlpatterns += [
+    path("lending/", lending_views.lending_list_view, name="lending_list"),
+    path("lending/new/", lending_views.lending_create, name="lending_create"),
+    path("lending/bulk/", lending_views.lending_bulk, name="lending_bulk"),
+    path("lending/scan/", lending_views.lending_scan, name="lending_scan"),
+    path("lending/pick-list/", lending_views.lending_pick_list, name="lending_pick_list"),
+    path("lending/pull-slips/", lending_views.lending_pull_slips, name="lending_pull_slips"),
+    path("lending/pull-slips/print/", lending_views.lending_pull_slips_print,
+         name="lending_pull_slips_print"),
+    path("lending/<int:pk>/", lending_views.lending_detail_view, name="lending_detail"),
+    path("lending/<int:pk>/shipping-slip/", lending_views.lending_shipping_slip,
+         name="lending_shipping_slip"),
+    path("lending/<int:pk>/<slug:name>/", lending_views.lending_action, name="lending_action"),
 ]

@@ -247,6 +247,7 @@ def seed_institution(spec: DemoInstitution) -> Institution:
     seed_catalogue(inst, spec, [stacks, stacks, stacks, course, branch_stacks])
     seed_patrons(inst, spec, main, main_desk)
     seed_staff(inst, spec)
+    seed_desk(inst, spec, main_desk)
     return inst
 
 
@@ -486,6 +487,7 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
     institutions = {spec.code: seed_institution(spec) for spec in INSTITUTIONS}
     seed_partners(institutions)
     seed_borrowing(institutions)
+    seed_lending(institutions)
     seed_operator()
     logins = []
     for spec in INSTITUTIONS:
@@ -493,3 +495,46 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
             logins.append((staff_username(spec, key), DEMO_PASSWORD, role, spec.name))
     logins.append((OPERATOR_USERNAME, DEMO_PASSWORD, "Superuser (all institutions)", "–"))
     return logins
+
+
+def seed_desk(inst, spec: DemoInstitution, desk) -> None:
+    """Two open loans for "Lotta Limit", whose group's loan limit is 2: she is at the limit,
+    so the desk has something to say when she comes for a book (created once)."""
+    from fulfillment.models import Loan
+    from fulfillment.services import loan_item
+
+    lotta = Patron.objects.get(institution=inst, barcode=f"{spec.code}-P0008")
+    if Loan.objects.filter(patron=lotta).exists():
+        return
+    for number in (2, 3):
+        item = ItemBarcode.objects.get(institution=inst,
+                                       barcode=f"{spec.barcode_prefix}{number:06d}").item
+        if not Loan.objects.filter(item=item, returned_at__isnull=True).exists():
+            loan_item(desk=desk, patron=lotta, item=item, user=None)
+
+
+DEMO_LENDING = [
+    # (the partner's request id, citation): one we hold (located at once), one we do not.
+    ("NRL-B-DEMO-0001", {"title": "Thinking, Fast and Slow", "author": "Kahneman, Daniel",
+                         "isbn": "9780374533557", "year": "2013"}),
+    ("NRL-B-DEMO-0002", {"title": "Suomen kasvio", "author": "Hiitonen, Ilmari",
+                         "year": "1933"}),
+]
+
+
+def seed_lending(institutions: dict[str, Institution]) -> None:
+    """Lending requests from the e-mail partner NRL, keyed on its request id (created once)."""
+    from ill.lending_models import LendingRequest
+    from ill.lending_services import lending_request_create
+
+    for inst in institutions.values():
+        nrl = Partner.objects.get(institution=inst, code="NRL")
+        rs_staff = StaffUser.objects.filter(institution=inst, username__endswith="-rs").first()
+        for partner_request_id, citation in DEMO_LENDING:
+            if LendingRequest.objects.filter(institution=inst, partner=nrl,
+                                             partner_request_id=partner_request_id).exists():
+                continue
+            lending_request_create(
+                institution=inst, partner=nrl, partner_request_id=partner_request_id,
+                citation=citation, user=rs_staff, requested_delivery="Mail",
+                partner_note="Please send by mail.")

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -102,7 +103,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
-FORMS_URLFIELD_ASSUME_HTTPS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "fulfillment.StaffUser"
 LOGIN_URL = "login"
@@ -165,7 +165,26 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "max_retries": 1}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Circulation (fulfillment/tasks.py): each job is safe to run again at any time.
+    "desk-expire-hold-shelf": {"task": "fulfillment.expire_hold_shelf",
+                               "schedule": crontab(hour=0, minute=30)},
+    "desk-auto-renew-ill-loans": {"task": "fulfillment.auto_renew_ill_loans",
+                                  "schedule": crontab(hour=1, minute=0)},
+    "desk-due-date-reminders": {"task": "fulfillment.send_due_date_reminders",
+                                "schedule": crontab(hour=7, minute=0)},
+    "desk-overdue-notices": {"task": "fulfillment.send_overdue_notices",
+                             "schedule": crontab(hour=7, minute=30)},
+    # ISO 18626 outbox: resend what never reached the broker or a worker that died.
+    "iso18626-sweep-outbox": {"task": "ill.iso18626_sweep", "schedule": 60.0},
+    # Lending (ill/tasks.py), each switched on per partner by its lending workflow profile.
+    "lending-expire-unanswered": {"task": "ill.expire_lending_requests",
+                                  "schedule": crontab(hour=0, minute=45)},
+    "lending-auto-renew": {"task": "ill.auto_renew_lending",
+                           "schedule": crontab(minute="*/30")},
+    "lending-overdue-notices": {"task": "ill.send_lending_overdue_notices",
+                                "schedule": crontab(hour=8, minute=0)},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

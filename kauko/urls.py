@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from ill import iso_views
 from kauko import views
 
 admin.site.site_header = "Kauko"
@@ -16,6 +17,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("catalogue/", include("fulfillment.urls")),
+    path("desk/", include("fulfillment.desk_urls")),
+    path("iso18626", iso_views.endpoint, name="iso18626"),
+    path("iso18626/outbox/<int:pk>/resend/", iso_views.resend, name="iso18626_resend"),
     path("", include("ill.urls")),
     path("api/", include("kauko.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

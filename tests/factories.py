@@ -142,3 +142,14 @@ def borrowing_request(inst, *, patron_=None, partners=(), request_type="loan", u
         institution=inst, patron=patron_, request_type=request_type,
         citation=kw.pop("citation", {"title": "Borrowed book", "author": "Writer, A."}),
         partners=partners, user=user, rs_library=setup.rs, **kw)
+
+
+def lending_request(inst, *, partner_=None, setup=None, user=None, **kw):
+    """A partner's lending request, located at once (pass citation= to match an item)."""
+    from ill.lending_services import lending_request_create
+
+    setup = setup or rs_setup(inst)
+    partner_ = partner_ or partner(inst)
+    return lending_request_create(
+        institution=inst, partner=partner_, rs_library=setup.rs, user=user,
+        citation=kw.pop("citation", {"title": "Lent book", "author": "Author, An"}), **kw)

@@ -57,8 +57,8 @@ def _status(page) -> str:
 
 def _scan(page, value: str) -> str:
     page.keyboard.type(value)
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("domcontentloaded")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     return page.locator("[data-testid=feedback]").inner_text()
 
 
@@ -95,18 +95,20 @@ def test_a_physical_request_from_creation_to_completion(page, live_server, world
     assert "Helmi Mäkinen" in _scan(page, "E2801160600077")
     page.goto(f"{live_server.url}/desk/{setup.desk.pk}/check-out/")
     page.keyboard.type("CARD-1")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.wait_for_selector("[data-testid=patron]")
     page.keyboard.type("E2801160600077")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.wait_for_selector("text=Loaned")
     page.goto(detail_url)
     assert _status(page) == "Loaned item to patron"
 
     page.goto(f"{live_server.url}/desk/{setup.desk.pk}/check-in/")
     page.keyboard.type("E2801160600077")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("domcontentloaded")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.goto(f"{live_server.url}/desk/{setup.rs_desk.pk}/scan/")
     assert "National Repository Library" in _scan(page, "E2801160600077")
     page.goto(detail_url)

@@ -27,7 +27,7 @@ def test_staff_log_in_and_see_their_institutions_home_page(page, live_server, se
     nav = page.get_by_role("navigation", name="Main")
     assert nav.get_by_role("link", name="Borrowing").is_visible()
 
-    page.select_option("#language-select", "fi")
-    page.wait_for_load_state("domcontentloaded")
+    with page.expect_navigation():
+        page.select_option("#language-select", "fi")
     assert page.locator("html").get_attribute("lang") == "fi"
     assert page.get_by_role("button", name="Kirjaudu ulos").is_visible()
