@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from .lending_selectors import (
     queue_counts,
     slip_requests,
 )
+from .views import run_action
 from .workflow import WorkflowError
 
 LR = LendingRequest
@@ -154,25 +155,7 @@ def lending_action(request, pk: int, name: str):
     action = BY_NAME.get(name)
     if action is None:
         raise Http404
-    detail_url = reverse("ill:lending_detail", args=[obj.pk])
-    form = action.form(request.POST, request.FILES, request_obj=obj, prefix=name)
-    if not form.is_valid():
-        errors = "; ".join(str(e) for field in form.errors.values() for e in field)
-        messages.error(request, _("%(action)s: %(errors)s") % {"action": action.label,
-                                                                "errors": errors})
-        return HttpResponseRedirect(detail_url)
-    if not action.is_valid(obj):
-        messages.error(request, _("“%(action)s” is not possible now: the request is "
-                                  "“%(status)s”.") % {"action": action.label,
-                                                      "status": obj.get_status_display()})
-        return HttpResponseRedirect(detail_url)
-    try:
-        action.run(obj, form, request.user)
-    except WorkflowError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("%(action)s: done.") % {"action": action.label})
-    return HttpResponseRedirect(detail_url)
+    return run_action(request, obj, action, reverse("ill:lending_detail", args=[obj.pk]))
 
 
 BULK = {

@@ -112,6 +112,30 @@ def borrowing_detail_view(request, pk: int):
     })
 
 
+def run_action(request, obj, action, detail_url: str):
+    """Validate an action's form, check it is still valid, run it, and say how it went.
+
+    Borrowing and lending actions share this: the form, the state check and the service
+    differ per action, the handling around them does not."""
+    form = action.form(request.POST, request.FILES, request_obj=obj, prefix=action.name)
+    if not form.is_valid():
+        errors = "; ".join(str(e) for field in form.errors.values() for e in field)
+        messages.error(request, _("%(action)s: %(errors)s") % {"action": action.label,
+                                                                "errors": errors})
+    elif not action.is_valid(obj):
+        messages.error(request, _("“%(action)s” is not possible now: the request is "
+                                  "“%(status)s”.") % {"action": action.label,
+                                                      "status": obj.get_status_display()})
+    else:
+        try:
+            action.run(obj, form, request.user)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(action)s: done.") % {"action": action.label})
+    return HttpResponseRedirect(detail_url)
+
+
 @login_required
 @require_POST
 def borrowing_action(request, pk: int, name: str):
@@ -119,25 +143,7 @@ def borrowing_action(request, pk: int, name: str):
     action = BY_NAME.get(name)
     if action is None:
         raise Http404
-    detail_url = reverse("ill:borrowing_detail", args=[obj.pk])
-    form = action.form(request.POST, request.FILES, request_obj=obj, prefix=name)
-    if not form.is_valid():
-        errors = "; ".join(str(e) for field in form.errors.values() for e in field)
-        messages.error(request, _("%(action)s: %(errors)s") % {"action": action.label,
-                                                                "errors": errors})
-        return HttpResponseRedirect(detail_url)
-    if not action.is_valid(obj):
-        messages.error(request, _("“%(action)s” is not possible now: the request is "
-                                  "“%(status)s”.") % {"action": action.label,
-                                                      "status": obj.get_status_display()})
-        return HttpResponseRedirect(detail_url)
-    try:
-        action.run(obj, form, request.user)
-    except WorkflowError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("%(action)s: done.") % {"action": action.label})
-    return HttpResponseRedirect(detail_url)
+    return run_action(request, obj, action, reverse("ill:borrowing_detail", args=[obj.pk]))
 
 
 @login_required
