@@ -258,7 +258,9 @@ def renew(request, loan_id: int):
     loan = get_scoped_or_404(request, Loan.objects.select_related("patron"), SCAN_PERM,
                              pk=loan_id)
     try:
-        outcome = services.renew_loan(loan=loan, user=request.user, by_patron=False)
+        # "Asked by the patron" (Alma's mediated patron renewal) applies the renewal window.
+        outcome = services.renew_loan(loan=loan, user=request.user,
+                                      by_patron=request.POST.get("by_patron") == "1")
     except services.DeskError as refused:
         messages.error(request, refused.message)
     else:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from . import forms as f
+from . import iso_services
 from . import services as s
 from .models import BorrowingRequest
 
@@ -20,19 +21,28 @@ BR = BorrowingRequest
 
 @dataclass(frozen=True)
 class Action:
+    """A staff action (borrowing and lending alike)."""
+
     name: str
     label: str
     form: type
     run: Callable
     transition: str | None = None  # valid when this transition can proceed
     states: tuple = ()             # or valid in these states
+    when: Callable | None = None   # and, if given, when this says so
     style: str = ""
     open: bool = False             # show its fields at once (no extra click)
 
-    def is_valid(self, request: BorrowingRequest) -> bool:
+    def is_valid(self, request) -> bool:
         if self.transition is not None:
-            return can_proceed(getattr(request, self.transition))
-        return request.status in self.states
+            ok = can_proceed(getattr(request, self.transition))
+        else:
+            ok = request.status in self.states
+        return ok and (self.when is None or self.when(request))
+
+
+def _iso_partner(request) -> bool:
+    return request.partner is not None and request.partner.is_iso
 
 
 def _v(form):
@@ -116,6 +126,14 @@ ACTIONS: list[Action] = [
            run=lambda r, form, u: s.borrowing_request_query_patron(
                request=r, letter_code=form.cleaned_data["letter_code"],
                message=form.cleaned_data["message"], link=form.cleaned_data["link"], user=u)),
+    Action("retry", _("Ask the partner again (retry)"), f.NoteForm, states=BR.AT_PARTNER,
+           when=lambda r: _iso_partner(r) and r.needs_attention,
+           run=lambda r, form, u: iso_services.borrowing_request_retry(
+               request=r, user=u, version=_v(form), note=form.cleaned_data["note"])),
+    Action("partner_note", _("Message to the partner"), f.NoteForm,
+           states=tuple(v for v in BR.Status.values if v not in BR.FINAL), when=_iso_partner,
+           run=lambda r, form, u: iso_services.send_partner_note(
+               request=r, note=form.cleaned_data["note"], user=u, version=_v(form))),
     Action("lost", _("Report lost"), f.NoteForm, transition="report_lost", style="danger",
            run=lambda r, form, u: s.borrowing_request_report(
                request=r, what="lost", user=u, version=_v(form),

@@ -4,38 +4,18 @@ again, and the service checks a third time under the row lock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
+from . import iso_services
 from . import lending_forms as f
 from . import lending_services as s
+from .actions import Action, _iso_partner
+from .forms import NoteForm
 from .lending_models import LendingRequest
 
 LR = LendingRequest
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    label: str
-    form: type
-    run: Callable
-    transition: str | None = None  # valid when this transition can proceed
-    states: tuple = ()             # or valid in these states
-    when: Callable | None = None   # and, if given, when this says so
-    style: str = ""
-    open: bool = False             # show its fields at once (no extra click)
-
-    def is_valid(self, request: LendingRequest) -> bool:
-        if self.transition is not None:
-            ok = can_proceed(getattr(request, self.transition))
-        else:
-            ok = request.status in self.states
-        return ok and (self.when is None or self.when(request))
 
 
 def _v(form):
@@ -124,6 +104,10 @@ ACTIONS: list[Action] = [
            run=lambda r, form, u: s.lending_request_reject(
                request=r, reason_code=form.cleaned_data["reason_code"],
                reason=form.cleaned_data["reason"], user=u, version=_v(form))),
+    Action("partner_note", _("Message to the partner"), NoteForm,
+           states=tuple(v for v in LR.Status.values if v not in LR.FINAL), when=_iso_partner,
+           run=lambda r, form, u: iso_services.send_partner_note(
+               request=r, note=form.cleaned_data["note"], user=u, version=_v(form))),
     Action("report", _("Report lost or damaged"), f.ReportForm, transition="declare_lost",
            style="danger",
            run=lambda r, form, u: s.lending_request_report(

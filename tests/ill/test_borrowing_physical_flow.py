@@ -101,3 +101,34 @@ def test_an_ill_item_cannot_be_loaned_before_it_was_received(world):
         desk.loan_item(desk=setup.desk, patron=patron, item=Item.objects.get(pk=item.pk),
                        user=desk_staff)
     assert _fresh(request).status == S.CREATED
+
+
+def _loaned(world, partner_due_days):
+    inst, setup, partner, patron, rs_staff, desk_staff, request = world
+    request = borrowing_request_send(request=request, user=rs_staff)
+    due = timezone.localdate() + datetime.timedelta(days=partner_due_days)
+    request = borrowing_request_shipped(request=request, due_date=due, user=rs_staff)
+    request = borrowing_request_receive(request=request, barcode="R-1", user=rs_staff)
+    desk.desk_scan_in(desk=setup.desk, barcode="R-1", user=desk_staff)
+    return desk.loan_item(desk=setup.desk, patron=patron,
+                          item=Item.objects.get(pk=request.temporary_item_id), user=desk_staff)
+
+
+def test_a_patrons_renewal_at_the_desk_waits_for_the_window_and_goes_to_the_partner(
+    client, world, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    inst, setup, partner, patron, rs_staff, desk_staff, request = world
+    loan = _loaned(world, partner_due_days=30)
+    client.force_login(desk_staff)
+    url = reverse("desk:renew", args=[loan.pk])
+
+    page = client.post(url, {"by_patron": "1"}, follow=True)
+    assert "Renewal opens on" in page.text
+    assert _fresh(request).status == S.LOANED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)  # staff may ask the partner at any time
+    assert _fresh(request).status == S.RENEW_REQUESTED
+    assert [m.to for m in mailoutbox if m.to == [partner.email]]

@@ -181,3 +181,30 @@ def test_bulk_send_reports_each_refusal_by_number(client, inst, setup, rs_staff,
     assert BorrowingRequest.objects.get(pk=good.pk).status == S.SENT
     assert BorrowingRequest.objects.get(pk=no_partner.pk).status == S.CREATED
     assert no_partner.number in page.text and "no partner left" in page.text
+
+
+def test_a_message_to_an_iso_partner_goes_out_and_is_offered_only_for_iso_partners(
+    client, inst, setup, rs_staff, request_obj, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from ill.iso_models import OutboxMessage
+
+    client.force_login(rs_staff)
+    page = client.get(reverse("ill:borrowing_detail", args=[request_obj.pk]))
+    assert "partner_note" not in {a.name for a, _form in page.context["actions"]}
+
+    iso = f.partner(inst, code="ISO1", profile_type="iso18626", agency_id_value="FI-ISO1",
+                    iso_endpoint_url="http://127.0.0.1:9/iso18626")
+    iso_request = f.borrowing_request(inst, setup=setup, partners=[iso])
+    BorrowingRequest.objects.filter(pk=iso_request.pk).update(status=S.SENT, partner=iso)
+    iso_request.refresh_from_db()
+    # The one outbound HTTP call is the only thing kept off the network here.
+    with mock.patch("urllib.request.urlopen", side_effect=OSError("partner down")), \
+            django_capture_on_commit_callbacks(execute=True):
+        response = _action(client, iso_request, "partner_note", note="Is it on its way?")
+    assert response.status_code == 302
+    row = OutboxMessage.objects.get(borrowing_request=iso_request)
+    assert b"Is it on its way?" in bytes(row.xml if isinstance(row.xml, bytes)
+                                          else row.xml.encode())
+    assert iso_request.history.filter(action="partner_note").exists()
