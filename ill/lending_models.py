@@ -8,7 +8,6 @@ transition is named for what happened, not for who made it happen.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -17,13 +16,13 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from fulfillment.models import InstitutionScoped
 
-from .models import Citation, Source
+from .models import Citation, RequestRecord
 from .workflow import ACTION_LABELS
 
 __all__ = ["LendingCandidate", "LendingRequest"]
 
 
-class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation):
+class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, RequestRecord):
     class ServiceType(models.TextChoices):
         LOAN = "loan", _("Loan")
         COPY = "copy", _("Copy")
@@ -80,7 +79,6 @@ class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation):
 
     history_link = "lending_request"  # which HistoryEntry link points here
 
-    number = models.CharField(_("request number"), max_length=40, db_index=True)
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT,
                                 related_name="lending_requests",
                                 verbose_name=_("requesting partner"))
@@ -93,7 +91,6 @@ class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation):
                                     choices=ServiceType.choices, default=ServiceType.LOAN)
     status = FSMField(_("status"), max_length=24, choices=Status.choices, default=S.CREATED,
                       protected=True)
-    version = models.PositiveIntegerField(default=1, help_text=_("Bumped on every change."))
     needed_before = models.DateField(_("needed before"), null=True, blank=True)
     requested_delivery = models.CharField(
         _("requested delivery"), max_length=200, blank=True,
@@ -129,20 +126,9 @@ class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation):
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     last_overdue_notice_at = models.DateTimeField(_("last overdue notice"), null=True,
                                                   blank=True)
-    internal_note = models.TextField(_("internal note"), blank=True)
     needs_attention = models.BooleanField(_("needs attention"), default=False)
     attention_reason = models.CharField(_("why it needs attention"), max_length=300,
                                         blank=True)
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True, related_name="+",
-                                    verbose_name=_("assigned to"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
-    source = models.CharField(_("created by"), max_length=10, choices=Source.choices,
-                              default=Source.STAFF)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    status_changed_at = models.DateTimeField(_("status since"), default=timezone.now)
 
     class Meta:
         verbose_name = _("lending request")

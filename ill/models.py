@@ -96,7 +96,29 @@ class Source(models.TextChoices):
     SYSTEM = "system", _("Automatic")
 
 
-class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation):
+class RequestRecord(models.Model):
+    """What borrowing and lending requests both keep about themselves: their number, the
+    version that guards against overwriting a colleague's change, and who and when."""
+
+    number = models.CharField(_("request number"), max_length=40, db_index=True)
+    version = models.PositiveIntegerField(default=1, help_text=_("Bumped on every change."))
+    internal_note = models.TextField(_("internal note"), blank=True)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("assigned to"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    source = models.CharField(_("created by"), max_length=10, choices=Source.choices,
+                              default=Source.STAFF)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    status_changed_at = models.DateTimeField(_("status since"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, RequestRecord):
     class Type(models.TextChoices):
         LOAN = "loan", _("Physical loan")
         ARTICLE = "article", _("Article copy")
@@ -143,7 +165,6 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation):
 
     history_link = "borrowing_request"  # which HistoryEntry link points here
 
-    number = models.CharField(_("request number"), max_length=40, db_index=True)
     request_type = models.CharField(_("request type"), max_length=10, choices=Type.choices,
                                     default=Type.LOAN)
     patron = models.ForeignKey("patrons.Patron", on_delete=models.PROTECT,
@@ -152,7 +173,6 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation):
                                    related_name="+", verbose_name=_("resource sharing library"))
     status = FSMField(_("status"), max_length=24, choices=Status.choices, default=S.CREATED,
                       protected=True)
-    version = models.PositiveIntegerField(default=1, help_text=_("Bumped on every change."))
     needed_before = models.DateField(_("needed before"), null=True, blank=True)
     pickup_desk = models.ForeignKey(
         "fulfillment.CirculationDesk", on_delete=models.PROTECT, null=True, blank=True,
@@ -177,13 +197,9 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation):
     reason = models.CharField(_("last reason"), max_length=300, blank=True,
                               help_text=_("Why the partner said no, why it was cancelled…"))
     note_to_partner = models.TextField(_("note to partner"), blank=True)
-    internal_note = models.TextField(_("internal note"), blank=True)
     needs_attention = models.BooleanField(_("needs attention"), default=False, db_index=True)
     attention_reason = models.CharField(_("why it needs attention"), max_length=300,
                                         blank=True)
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True, related_name="+",
-                                    verbose_name=_("assigned to"))
     temporary_item = models.ForeignKey(
         "fulfillment.Item", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="borrowing_requests", verbose_name=_("temporary item"))
@@ -199,13 +215,6 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation):
     delivered_at = models.DateTimeField(_("delivered to patron"), null=True, blank=True)
     first_opened_at = models.DateTimeField(_("first opened by patron"), null=True, blank=True)
     open_count = models.PositiveIntegerField(_("times opened"), default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
-    source = models.CharField(_("created by"), max_length=10, choices=Source.choices,
-                              default=Source.STAFF)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    status_changed_at = models.DateTimeField(_("status since"), default=timezone.now)
 
     class Meta:
         verbose_name = _("borrowing request")
