@@ -173,12 +173,6 @@ class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, Req
     def profile(self):
         return self.partner.lending_profile if self.partner_id else None
 
-    def uses(self, step: str) -> bool:
-        """Whether the partner's lending workflow profile allows an optional step (every
-        step is allowed without a profile, so a hastily set-up partner is never stuck)."""
-        profile = self.profile
-        return True if profile is None else bool(getattr(profile, f"use_{step}"))
-
     @property
     def is_overdue(self) -> bool:
         return (self.status in self.AWAY and self.due_date is not None

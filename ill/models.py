@@ -117,6 +117,16 @@ class RequestRecord(models.Model):
     class Meta:
         abstract = True
 
+    def uses(self, step: str) -> bool:
+        """Whether the partner's workflow profile for this side (`profile`, given by each
+        request model) allows an optional step.
+
+        Without a profile every step is allowed: a partner set up in a hurry must not
+        leave a request stuck.
+        """
+        profile = self.profile
+        return True if profile is None else bool(getattr(profile, f"use_{step}"))
+
 
 class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, RequestRecord):
     class Type(models.TextChoices):
@@ -250,15 +260,6 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, R
     @property
     def profile(self):
         return self.partner.borrowing_profile if self.partner_id else None
-
-    def uses(self, step: str) -> bool:
-        """Whether the current partner's borrowing workflow profile allows an optional step.
-
-        Without a profile every step is allowed: a partner set up in a hurry must not
-        leave a request stuck.
-        """
-        profile = self.profile
-        return True if profile is None else bool(getattr(profile, f"use_{step}"))
 
     @property
     def is_overdue(self) -> bool:

@@ -208,3 +208,24 @@ def test_a_message_to_an_iso_partner_goes_out_and_is_offered_only_for_iso_partne
     assert b"Is it on its way?" in bytes(row.xml if isinstance(row.xml, bytes)
                                           else row.xml.encode())
     assert iso_request.history.filter(action="partner_note").exists()
+
+
+def test_edit_and_bulk_never_reach_another_institutions_request(client, request_obj):
+    other = f.institution("KAISA")
+    client.force_login(f.staff(other, roles.RESOURCE_SHARING))
+    edit = client.post(reverse("ill:borrowing_edit", args=[request_obj.pk]),
+                       {"version": request_obj.version, "title": "Hijacked"})
+    assert edit.status_code == 404
+    client.post(reverse("ill:borrowing_bulk"), {"operation": "cancel", "ids": [request_obj.pk],
+                                                "reason": "x"})
+    request_obj.refresh_from_db()
+    assert (request_obj.title, request_obj.status) == ("Borrowed book", S.CREATED)
+
+
+def test_edit_refuses_staff_who_may_only_look(client, inst, request_obj):
+    client.force_login(f.staff(inst, roles.CIRCULATION))
+    response = client.post(reverse("ill:borrowing_edit", args=[request_obj.pk]),
+                           {"version": request_obj.version, "title": "Changed"})
+    assert response.status_code == 403
+    request_obj.refresh_from_db()
+    assert request_obj.title == "Borrowed book"
