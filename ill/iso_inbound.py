@@ -147,29 +147,37 @@ def _handle(message: iso.Message, token: str) -> Reply:
         timestamp=body.header.timestamp, raw=message.raw.decode("utf-8", "replace"),
         http_status=200, **summary)
     try:
-        with transaction.atomic():
-            try:
+        try:
+            with transaction.atomic():
                 _dispatch(message, stored, recipient, sender, we_supply, token)
-                confirmation = iso.confirmation_for(message)
-            except Refusal as refusal:
-                confirmation = iso.confirmation_for(message, iso.MessageStatus.ERROR,
-                                                    refusal.error_type, refusal.error_value)
+                # Stored last, in the same transaction as the effect: the unique key makes
+                # a replay fail here and roll back whatever it did, even one that raced the
+                # first delivery (it waited on the request's row lock meanwhile).
+                _store(stored, message, iso.confirmation_for(message))
+        except Refusal as refusal:
+            # Whatever the message had begun to change went with the transaction above
+            # (one transaction and no savepoint keeps the common case at the fewest round
+            # trips); the message and its ERROR answer are kept in one of their own.
+            with transaction.atomic():
+                if refusal.flag is not None:
+                    _flag(*refusal.flag)
                 stored.error_type = str(refusal.error_type)
                 stored.error_value = refusal.error_value
-            data = iso.build(confirmation, message.version)
-            stored.confirmation_raw = data.decode("utf-8")
-            stored.confirmation_status = str(confirmation.message_status)
-            # Stored last, in the same transaction as the effect: the unique key makes a
-            # replay fail here and roll back whatever it did, even one that raced the
-            # first delivery (it waited on the request's row lock meanwhile).
-            stored.save(force_insert=True)
+                _store(stored, message, iso.confirmation_for(
+                    message, iso.MessageStatus.ERROR, refusal.error_type, refusal.error_value))
     except IntegrityError:
         # The same message again: answer what the first delivery was answered.
         replay = _stored_confirmation(key)
         if replay is None:
             raise
         return Reply(200, replay)
-    return Reply(200, data)
+    return Reply(200, stored.confirmation_raw.encode("utf-8"))
+
+
+def _store(stored: IsoMessage, message: iso.Message, confirmation) -> None:
+    stored.confirmation_raw = iso.build(confirmation, message.version).decode("utf-8")
+    stored.confirmation_status = str(confirmation.message_status)
+    stored.save(force_insert=True)
 
 
 def _stored_confirmation(key: str) -> bytes | None:
@@ -197,21 +205,16 @@ def _dispatch(message, stored, recipient, sender, we_supply, token) -> None:
     stored.partner = partner
     _authenticate(partner, body, token)
     try:
-        with transaction.atomic():
-            if isinstance(body, iso.Request):
-                _on_request(message, stored, institution, partner)
-            elif isinstance(body, iso.RequestingAgencyMessage):
-                _on_ram(body, stored, institution, partner)
-            else:
-                _on_sam(body, stored, institution, partner)
+        if isinstance(body, iso.Request):
+            _on_request(message, stored, institution, partner)
+        elif isinstance(body, iso.RequestingAgencyMessage):
+            _on_ram(body, stored, institution, partner)
+        else:
+            _on_sam(body, stored, institution, partner)
     except WorkflowError as exc:
         raise Refusal(ET.UNRECOGNISED_DATA_VALUE, _(
             "%(what)s does not fit the request now: %(why)s") % {
             "what": stored.summary, "why": exc.message}) from None
-    except Refusal as refusal:
-        if refusal.flag is not None:  # the savepoint above undid it: flag afresh
-            _flag(*refusal.flag)
-        raise
 
 
 # Every message looks up its institution and partner; these rows seldom change, so each

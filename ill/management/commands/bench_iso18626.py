@@ -44,6 +44,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _cpu_ticks() -> list[int] | None:
+    """The machine's CPU ticks so far by kind (Linux's /proc/stat), or None elsewhere."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    except OSError:
+        return None
+    return [int(x) for x in fields]
+
+
+def _cpu_since(before, messages: int = 0) -> str:
+    """CPU time the whole machine was busy per message (server, database and load generator
+    together: they share the cores), and how much neighbours took ("steal": this is often
+    a shared virtual machine, and figures only compare at a similar steal)."""
+    after = _cpu_ticks()
+    if before is None or after is None:
+        return ""
+    d = [a - b for a, b in zip(after, before, strict=True)]
+    total = sum(d)
+    if not total:
+        return ""
+    steal = f"CPU steal {100 * d[7] / total:.0f}%"
+    if not messages:
+        return f"; {steal}"
+    busy = total - d[3] - d[4] - d[7]  # not idle, not waiting for I/O, not stolen
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    return f"; CPU busy {busy * tick_ms / messages:.1f} ms per message, {steal}"
+
+
 def _wait_port(port: int, timeout: float = 30) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -181,9 +209,11 @@ class Command(BaseCommand):
             self._post_all(port, messages[:50], 4)  # warm up both workers
             messages = self._messages(world["rids"], opts["messages"])  # fresh timestamps
             time.sleep(0.2)
+            ticks = _cpu_ticks()
             started = time.perf_counter()
             latencies, errors = self._post_all(port, messages, opts["clients"])
             elapsed = time.perf_counter() - started
+            cpu = _cpu_since(ticks, len(messages))
         finally:
             server.terminate()
             server.wait(10)
@@ -194,7 +224,7 @@ class Command(BaseCommand):
             f"{len(messages) / elapsed:.0f} messages/s; latency median "
             f"{statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
             f"({opts['workers']} gunicorn workers, {opts['clients']} clients, "
-            f"{errors} not OK)")
+            f"{errors} not OK){cpu}")
 
     def _post_all(self, port: int, messages: list[bytes], clients: int):
         latencies: list[float] = []
@@ -257,12 +287,14 @@ class Command(BaseCommand):
             [str(Path(sys.executable).parent / "celery"), "-A", "kauko", "worker",
              "--pool=solo", "-Q", queue, "--without-mingle", "--without-gossip",
              "--loglevel=WARNING"], cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"})
+        ticks = _cpu_ticks()
         try:
             rows = OutboxMessage.objects.filter(pk__gte=first_id)
             end = time.monotonic() + 120
             while time.monotonic() < end and rows.exclude(state="sent").exists():
                 time.sleep(0.25)
         finally:
+            cpu = _cpu_since(ticks)  # the span includes the worker's start
             worker.terminate()
             worker.wait(15)
         sent = list(rows.filter(state="sent").order_by("sent_at")
@@ -272,5 +304,5 @@ class Command(BaseCommand):
         span = (sent[-1] - sent[0]).total_seconds()
         self.stdout.write(
             f"Outbound: {len(sent)} of {count} messages delivered to the mock peer by one "
-            f"worker in {span:.2f} s = {(len(sent) - 1) / span:.0f} messages/s")
+            f"worker in {span:.2f} s = {(len(sent) - 1) / span:.0f} messages/s{cpu}")
         self.peer.stop()
