@@ -33,6 +33,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
 from fulfillment.models import Institution
+from kauko.db import insert
 from partners.models import Partner
 
 from . import iso18626 as iso
@@ -177,7 +178,7 @@ def _handle(message: iso.Message, token: str) -> Reply:
 def _store(stored: IsoMessage, message: iso.Message, confirmation) -> None:
     stored.confirmation_raw = iso.build(confirmation, message.version).decode("utf-8")
     stored.confirmation_status = str(confirmation.message_status)
-    stored.save(force_insert=True)
+    insert(stored)
 
 
 def _stored_confirmation(key: str) -> bytes | None:

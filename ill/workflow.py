@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from fulfillment.services import DeskError
+from kauko.db import insert
 
 from .models import HistoryEntry, Source
 
@@ -47,11 +48,11 @@ def record(*, request, action: str, user=None, note: str = "", source: str = Sou
 
     Borrowing and lending requests share the history table; the request's model says
     which link to fill (its `history_link`)."""
-    return HistoryEntry.objects.create(
+    return insert(HistoryEntry(
         **{type(request).history_link: request}, action=action,
         user=user if user and user.pk else None,
         note=note, source=source, from_status=from_status, to_status=to_status,
-    )
+    ))
 
 
 def change_state(
