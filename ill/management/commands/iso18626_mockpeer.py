@@ -23,12 +23,14 @@ class Command(BaseCommand):
                             help="Seconds between the mock's messages.")
         parser.add_argument("--agency", default="ISIL:MOCK",
                             help="The mock's own agency id when it acts as requester.")
-        parser.add_argument("--version", default="1.2", choices=["1.2", "2021"])
+        # Not --version: every manage.py command has that one (Django's own version).
+        parser.add_argument("--schema-version", default="1.2", choices=["1.2", "2021"],
+                            help="The ISO 18626 version the mock writes in.")
 
-    def handle(self, *args, host, port, peer_url, delay, agency, version, **options):
+    def handle(self, *args, host, port, peer_url, delay, agency, schema_version, **options):
         kind, _sep, value = agency.partition(":")
         peer = MockPeer(peer_url=peer_url, host=host, port=port, delay=delay,
-                        agency=(kind, value), version=version)
+                        agency=(kind, value), version=schema_version)
         self.stdout.write(f"Mock ISO 18626 peer on {peer.url}, answering to {peer_url}")
         try:
             peer.serve_forever()
