@@ -447,7 +447,8 @@ def _claim(chain: str) -> _Claim | None:
         f"RETURNING id, url, xml, partner_id, message_id, attempts")
     params = [OB.State.SENDING, now, chain, *OB.BLOCKING, OB.State.PENDING, now,
               OB.State.SENDING, _stale_before()]
-    with transaction.atomic(), connection.cursor() as cursor:
+    # One statement is its own transaction: no BEGIN and COMMIT round trips around it.
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return _Claim(row[0], chain, *row[1:]) if row else None

@@ -30,6 +30,7 @@ thread (tests), `python manage.py iso18626_mockpeer` in the foreground.
 
 from __future__ import annotations
 
+import collections
 import datetime
 import itertools
 import logging
@@ -127,7 +128,9 @@ class MockPeer:
         self.version = version
         self.supplied: dict[str, _Supplied] = {}
         self.requested: dict[str, _Requested] = {}
-        self.log: list[tuple[str, str]] = []  # (direction, summary)
+        # (direction, summary) of the latest messages: a mock left running for days must
+        # not grow without end.
+        self.log: collections.deque[tuple[str, str]] = collections.deque(maxlen=1000)
         self.lock = threading.RLock()
         self._post_lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -179,7 +182,7 @@ class MockPeer:
 
             def do_GET(self):  # noqa: N802
                 with peer.lock:
-                    text = "\n".join(f"{d} {s}" for d, s in peer.log[-200:]) + "\n"
+                    text = "\n".join(f"{d} {s}" for d, s in list(peer.log)[-200:]) + "\n"
                 body = text.encode("utf-8")
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; charset=utf-8")

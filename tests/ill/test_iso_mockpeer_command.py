@@ -78,6 +78,8 @@ def test_the_command_serves_and_confirms_a_request_in_its_schema_version(
     assert answer.kind == iso.MessageKind.REQUEST_CONFIRMATION
     assert answer.body.is_ok
     assert answer.version == iso.Version(version)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/iso18626", timeout=10) as seen:
+        assert "CMD-1" in seen.read().decode()  # GET lists what it saw
 
 
 def test_the_command_explains_its_options():

@@ -35,6 +35,11 @@ from django.utils import timezone
 from ill import iso18626 as iso
 
 ROOT = Path(settings.BASE_DIR)
+# Server and worker run as in production: DEBUG off (with it on, Django keeps every query
+# in memory and the figures measure that), persistent database connections.
+PRODUCTION_LIKE = {**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-only-not-secret",
+                   "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
+                   "DATABASE_CONN_MAX_AGE": "600"}
 
 
 def _free_port() -> int:
@@ -194,9 +199,7 @@ class Command(BaseCommand):
 
     def _inbound(self, world, opts) -> None:
         port = _free_port()
-        env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-only-not-secret",
-               "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
-               "DATABASE_CONN_MAX_AGE": "600"}
+        env = dict(PRODUCTION_LIKE)
         env.pop("CELERY_BROKER_URL", None)  # the mix queues nothing; keep the server alone
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "kauko.wsgi", "-w",
@@ -290,7 +293,7 @@ class Command(BaseCommand):
         worker = subprocess.Popen(
             [str(Path(sys.executable).parent / "celery"), "-A", "kauko", "worker",
              "--pool=solo", "-Q", queue, "--without-mingle", "--without-gossip",
-             "--loglevel=WARNING"], cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"})
+             "--loglevel=WARNING"], cwd=ROOT, env=PRODUCTION_LIKE)
         ticks = _cpu_ticks()
         try:
             rows = OutboxMessage.objects.filter(pk__gte=first_id)
