@@ -501,11 +501,11 @@ def _record_result(claim: _Claim, result: PostResult) -> bool:
                   "confirmation_status": str(body.message_status or ""),
                   "error_type": str(error.error_type or "") if error else "",
                   "error_value": (error.error_value or "") if error else ""}
+        if body.is_ok:
+            _mark_sent(claim, fields, now)
+            return True
         with transaction.atomic():
             messages.update(**fields)
-            if body.is_ok:
-                rows.update(state=OB.State.SENT, sent_at=now, last_error="")
-                return True
             reason = _("The partner refused the message: %(type)s %(value)s") % {
                 "type": fields["error_type"], "value": fields["error_value"]}
             rows.update(state=OB.State.ERROR, last_error=reason)
@@ -539,6 +539,28 @@ def _record_result(claim: _Claim, result: PostResult) -> bool:
             logger.exception("Could not schedule the retry of %s; the sweeper will.",
                              claim.chain)
     return False
+
+
+def _mark_sent(claim: _Claim, fields: dict, now: datetime.datetime) -> None:
+    """The partner confirmed: the message gets its confirmation and the row is sent, in one
+    transaction."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            IsoMessage.objects.filter(pk=claim.message_id).update(**fields)
+            OutboxMessage.objects.filter(pk=claim.pk).update(
+                state=OB.State.SENT, sent_at=now, last_error="")
+        return
+    # This runs for every message delivered. On PostgreSQL both updates go as one statement,
+    # which is a transaction by itself: one round trip instead of four (BEGIN, two UPDATEs,
+    # COMMIT), which is most of what a worker spends on a message besides the partner.
+    columns = ", ".join(f"{name} = %s" for name in fields)
+    sql = (f"WITH confirmed AS (UPDATE {IsoMessage._meta.db_table} SET {columns} "
+           f"WHERE id = %s RETURNING id) "
+           f"UPDATE {OutboxMessage._meta.db_table} SET state = %s, sent_at = %s, "
+           f"last_error = '' WHERE id = %s AND EXISTS (SELECT 1 FROM confirmed)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*fields.values(), claim.message_id, OB.State.SENT, now,
+                             claim.pk])
 
 
 def _needs_attention(row: OutboxMessage, reason: str) -> None:

@@ -171,3 +171,17 @@ def test_a_send_interrupted_by_a_dead_worker_is_taken_over(world, wire, request_
     assert fresh(row).state == OB.SENT and len(wire.sent) == 1
     # Running the task again sends nothing twice.
     assert iso_outbound.deliver_chain(row.chain) == 0
+
+
+def test_a_confirmed_message_keeps_its_confirmation_and_its_row_is_sent(
+        world, wire, request_, django_capture_on_commit_callbacks):
+    wire.answer = ok_answer
+    with django_capture_on_commit_callbacks(execute=True):
+        bs.borrowing_request_send(request=request_, user=world.ota_staff)
+    row = OutboxMessage.objects.select_related("message").get()
+    assert row.state == OB.SENT and row.sent_at is not None and row.last_error == ""
+    message = row.message
+    assert message.http_status == 200 and message.confirmation_status == "OK"
+    assert message.error_type == "" and message.error_value == ""
+    answer = iso.parse(message.confirmation_raw.encode())
+    assert answer.kind == iso.MessageKind.REQUEST_CONFIRMATION and answer.body.is_ok
