@@ -26,6 +26,23 @@ def test_the_home_page_speaks_finnish_when_asked(client):
     assert "Kirjaudu ulos" in response.text  # "Log out"
 
 
+@pytest.mark.parametrize(("language", "one_library", "two_patrons"), [
+    ("en", "1</span> library", "2</span> patrons"),
+    ("fi", "1</span> kirjasto", "2</span> asiakasta"),  # partitive after a number above one
+    ("sv", "1</span> bibliotek", "2</span> låntagare"),
+])
+def test_the_home_page_counters_agree_with_their_numbers(client, language, one_library,
+                                                          two_patrons):
+    inst = f.institution("OTA")
+    f.library(inst)
+    f.patron(inst), f.patron(inst)
+    client.force_login(f.staff(inst))
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    text = client.get("/").text
+    assert one_library in text and two_patrons in text
+    assert "0</span>" in text  # no desks: the counter still shows its zero
+
+
 def test_healthz_reports_the_database_and_the_broker(client):
     response = client.get("/healthz")
     assert response.status_code == 200
