@@ -767,27 +767,36 @@ def renewal_refusal(*, loan: Loan, by_patron: bool, today: datetime.date | None 
     """Why this loan may not be renewed now, or None. The same rules for ILL loans: the
     renewal window (for patrons), the maximum count and the maximum total loan days."""
     today = today or timezone.localdate()
-    terms = loan.terms_of_use
-    due = timezone.localtime(loan.due_at).date()
     if loan.returned_at is not None:
         return _("This loan has ended.")
     blocks = loan.patron.active_blocks(today)
     if blocks and by_patron:
         return _("Your account is blocked (%(why)s): please contact the library.") % {
             "why": blocks[0].get_reason_display()}
+    return terms_renewal_refusal(
+        loan.terms_of_use, renewals=loan.renewals, by_patron=by_patron, today=today,
+        started=timezone.localtime(loan.loaned_at).date(),
+        due=timezone.localtime(loan.due_at).date())
+
+
+def terms_renewal_refusal(terms: TermsOfUse | None, *, renewals: int,
+                          started: datetime.date | None, due: datetime.date | None,
+                          by_patron: bool, today: datetime.date) -> str | None:
+    """What the terms of use say against one more renewal, or None. The one place for these
+    rules: the desk asks it for a loan, ILL for a borrowing request (before asking the
+    partner), so an ILL renewal can never slip past the limits an ordinary loan has."""
     if terms is None:
         return None
     if not terms.renewable:
         return _("This loan is not renewable.")
-    if terms.max_renewals is not None and loan.renewals >= terms.max_renewals:
+    if terms.max_renewals is not None and renewals >= terms.max_renewals:
         return _("Renewed %(n)s times already: the most these terms of use allow.") % {
-            "n": loan.renewals}
-    if terms.max_total_loan_days:
-        start = timezone.localtime(loan.loaned_at).date()
-        if (due - start).days >= terms.max_total_loan_days:
+            "n": renewals}
+    if terms.max_total_loan_days and started and due:
+        if (due - started).days >= terms.max_total_loan_days:
             return _("The loan has reached the longest time it may run (%(days)s days from "
-                     "%(date)s).") % {"days": terms.max_total_loan_days, "date": _date(start)}
-    if by_patron and terms.renewal_window_days is not None:
+                     "%(date)s).") % {"days": terms.max_total_loan_days, "date": _date(started)}
+    if by_patron and terms.renewal_window_days is not None and due:
         opens = due - datetime.timedelta(days=terms.renewal_window_days)
         if today < opens:
             return _("Renewal opens on %(date)s (%(days)s days before the due date).") % {

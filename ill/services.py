@@ -31,7 +31,12 @@ from fulfillment.models import (
     normalize_barcode,
 )
 from fulfillment.selectors import terms_of_use_for
-from fulfillment.services import DeskError, end_of_day, send_item_to_pickup
+from fulfillment.services import (
+    DeskError,
+    end_of_day,
+    send_item_to_pickup,
+    terms_renewal_refusal,
+)
 
 from .models import BorrowingRequest, PurchaseRequest, RotaEntry, Source, next_number
 from .workflow import WorkflowError, after_commit, change_state, record, update_fields
@@ -638,24 +643,9 @@ def renewal_refusal(request, *, by_patron: bool, today=None) -> str | None:
             "status": request.get_status_display()}
     if not request.uses("renew"):
         return _("%(partner)s does not take renewals.") % {"partner": request.partner}
-    terms = _terms(request)
-    if terms is not None:
-        if not terms.renewable:
-            return _("These ILL loans are not renewable.")
-        if terms.max_renewals is not None and request.renewals >= terms.max_renewals:
-            return _("Renewed %(n)s times already: the most ILL loans allow.") % {
-                "n": request.renewals}
-        if (terms.max_total_loan_days and request.received_at and request.patron_due_date
-                and (request.patron_due_date - timezone.localtime(request.received_at).date()
-                     ).days >= terms.max_total_loan_days):
-            return _("The loan has reached the longest time ILL loans may run "
-                     "(%(days)s days).") % {"days": terms.max_total_loan_days}
-        if (by_patron and terms.renewal_window_days is not None and request.patron_due_date
-                and (request.patron_due_date - today).days > terms.renewal_window_days):
-            opens = request.patron_due_date - datetime.timedelta(days=terms.renewal_window_days)
-            return _("Renewal opens on %(date)s (%(days)s days before the due date).") % {
-                "date": opens.strftime("%d.%m.%Y"), "days": terms.renewal_window_days}
-    return None
+    received = timezone.localtime(request.received_at).date() if request.received_at else None
+    return terms_renewal_refusal(_terms(request), renewals=request.renewals, started=received,
+                                 due=request.patron_due_date, by_patron=by_patron, today=today)
 
 
 def borrowing_request_request_renewal(*, request, user=None, version=None, by_patron=False,

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from fulfillment.models import BibRecord, Hold, Item
 from ill.models import BorrowingRequest, HistoryEntry, PurchaseRequest, RotaEntry
@@ -279,7 +280,8 @@ def test_patrons_may_ask_for_renewal_only_inside_the_window_and_are_told_when_it
     request = _on_loan(f.borrowing_request(inst, setup=setup, partners=partners),
                        due=today + datetime.timedelta(days=20))
     refusal = renewal_refusal(request, by_patron=True)
-    opens = (today + datetime.timedelta(days=13)).strftime("%d.%m.%Y")
+    # Said as the desk says it, in the staff member's own date format.
+    opens = date_format(today + datetime.timedelta(days=13), "DATE_FORMAT")
     assert refusal and opens in refusal
     assert renewal_refusal(request, by_patron=False) is None  # staff may ask any time
     inside = _on_loan(request, due=today + datetime.timedelta(days=5))
