@@ -35,7 +35,7 @@ class IsoMessage(models.Model):
     sender = models.CharField(_("sender agency id"), max_length=150, blank=True)
     recipient = models.CharField(_("recipient agency id"), max_length=150, blank=True)
     requesting_agency_request_id = models.CharField(_("request id"), max_length=100,
-                                                    blank=True, db_index=True)
+                                                    blank=True)
     timestamp = models.DateTimeField(_("message timestamp"), null=True, blank=True)
     # Display summary, so the conversation renders without parsing XML again.
     action = models.CharField(_("action"), max_length=30, blank=True)
@@ -51,13 +51,20 @@ class IsoMessage(models.Model):
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     # Inbound only: a hash of (recipient, sender, request id, kind, timestamp, action/reason,
     # status). A peer that delivers the same message twice gets the stored confirmation.
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("ISO 18626 message")
         verbose_name_plural = _("ISO 18626 messages")
+        # Declared here rather than with unique=/db_index= on the fields: on PostgreSQL
+        # those add a second, LIKE-pattern index to each, which no query uses and every
+        # incoming message would have to update.
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"],
+                                               name="uniq_isomessage_idempotency_key")]
+        indexes = [models.Index(fields=["requesting_agency_request_id"],
+                                name="isomessage_request_id_idx")]
 
     def __str__(self):
         return f"{self.get_direction_display()} {self.kind} {self.requesting_agency_request_id}"
