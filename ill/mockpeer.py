@@ -121,8 +121,10 @@ class _Requested:
 class MockPeer:
     def __init__(self, *, peer_url: str = "", host: str = "127.0.0.1", port: int = 0,
                  delay: float = 0.05, agency: tuple[str, str] = ("ISIL", "MOCK"),
-                 version: str = "1.2"):
+                 version: str = "1.2", echo=None):
         self.peer_url = peer_url
+        # Called with each log line as it happens (the command prints them).
+        self.echo = echo
         self.delay = delay
         self.agency = iso.AgencyId(agency[0], agency[1])
         self.version = version
@@ -434,8 +436,13 @@ class MockPeer:
         except Exception:  # noqa: BLE001 - outside Django's translation set-up
             text = body.kind.value
         rid = getattr(body.header, "requesting_agency_request_id", "")
+        self._note(direction, f"{rid} {text}")
+
+    def _note(self, direction: str, text: str) -> None:
         with self.lock:
-            self.log.append((direction, f"{rid} {text}"))
+            self.log.append((direction, text))
+        if self.echo is not None:
+            self.echo(f"{direction:>5} {text}")
 
     def _post(self, url: str, body, version: str) -> bool:
         data = iso.build(body, version)
@@ -453,8 +460,7 @@ class MockPeer:
                     break
                 except Exception as exc:  # noqa: BLE001
                     logger.warning("mockpeer: posting to %s failed: %s", url, exc)
-                    with self.lock:
-                        self.log.append(("error", f"{url}: {exc}"))
+                    self._note("error", f"{url}: {exc}")
                     status = getattr(exc, "code", 500)
                     if status < 500 or attempt == 2:
                         return False
@@ -463,6 +469,5 @@ class MockPeer:
             return False
         ok = answer.kind.is_confirmation and answer.body.is_ok
         if not ok:
-            with self.lock:
-                self.log.append(("error", f"refused: {answer.body.error_data}"))
+            self._note("error", f"refused: {answer.body.error_data}")
         return ok

@@ -41,8 +41,8 @@ def mockpeer_process():
     def start(*args):
         port = _free_port()
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "iso18626_mockpeer", "--port", str(port),
-             "--peer-url", "http://127.0.0.1:9/iso18626", "--delay", "30", *args],
+            [sys.executable, "-u", "manage.py", "iso18626_mockpeer", "--port", str(port),
+             "--peer-url", "http://127.0.0.1:9/iso18626", "--delay", "0.1", *args],
             cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "kauko.settings"},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         started.append(proc)
@@ -52,7 +52,7 @@ def mockpeer_process():
                 pytest.fail(f"the command stopped: {proc.stderr.read()[-2000:]}")
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
-                    return port
+                    return port, proc
             time.sleep(0.1)
         pytest.fail("the mock peer did not start listening")
 
@@ -73,13 +73,25 @@ def _post(port: int, data: bytes) -> bytes:
 @pytest.mark.parametrize("version", ["1.2", "2021"])
 def test_the_command_serves_and_confirms_a_request_in_its_schema_version(
         mockpeer_process, version):
-    port = mockpeer_process("--schema-version", version, "--agency", "ISIL:MOCK")
+    port, proc = mockpeer_process("--schema-version", version, "--agency", "ISIL:MOCK")
     answer = iso.parse(_post(port, _request(version)))
     assert answer.kind == iso.MessageKind.REQUEST_CONFIRMATION
     assert answer.body.is_ok
     assert answer.version == iso.Version(version)
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/iso18626", timeout=10) as seen:
-        assert "CMD-1" in seen.read().decode()  # GET lists what it saw
+    # Then it answers as the scenario says (Unfilled) to its peer, which is down here: GET
+    # lists what it saw and tried, and the command prints the same as it goes.
+    end = time.monotonic() + 20
+    while True:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/iso18626", timeout=10) as seen:
+            log = seen.read().decode()
+        if "error" in log or time.monotonic() > end:
+            break
+        time.sleep(0.2)
+    assert "in CMD-1" in log and "out CMD-1" in log and "Unfilled" in log
+    assert "error http://127.0.0.1:9/iso18626" in log
+    proc.terminate()
+    printed, _errors = proc.communicate(timeout=10)
+    assert "in CMD-1" in printed and "out CMD-1" in printed and "error" in printed
 
 
 def test_the_command_explains_its_options():

@@ -30,7 +30,8 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, peer_url, delay, agency, schema_version, **options):
         kind, _sep, value = agency.partition(":")
         peer = MockPeer(peer_url=peer_url, host=host, port=port, delay=delay,
-                        agency=(kind, value), version=schema_version)
+                        agency=(kind, value), version=schema_version,
+                        echo=self.stdout.write)
         self.stdout.write(f"Mock ISO 18626 peer on {peer.url}, answering to {peer_url}")
         try:
             peer.serve_forever()
