@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kauko.admin_mixins import InstitutionScopedAdmin
 
+from . import iso18626 as iso
 from .iso_models import IsoMessage, OutboxMessage
 
 
@@ -25,6 +26,42 @@ class _RecordAdmin(InstitutionScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _fixed_filter(field: str, title, values):
+    """A list filter over known values. The admin's default for a plain text field asks the
+    table for its distinct values on every page, which reads the whole of a growing log."""
+
+    class FixedFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            return [(v, v) for v in values]
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    FixedFilter.title = title
+    return FixedFilter
+
+
+class PartnerFilter(admin.SimpleListFilter):
+    """The institution's ISO 18626 partners, from the partner table (not from the log)."""
+
+    title = _("partner")
+    parameter_name = "partner"
+
+    def lookups(self, request, model_admin):
+        from partners.models import Partner
+
+        partners = Partner.objects.filter(profile_type=Partner.ProfileType.ISO18626)
+        institution = getattr(request.user, "institution", None)
+        if institution is not None or not request.user.is_superuser:
+            partners = partners.filter(institution=institution)
+        return [(str(p.pk), str(p)) for p in partners.order_by("name")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(partner_id=self.value()) if self.value() else queryset
 
 
 def _request_link(obj):
@@ -41,12 +78,22 @@ def _request_link(obj):
 class IsoMessageAdmin(_RecordAdmin):
     list_display = ["created_at", "direction", "kind", "requesting_agency_request_id",
                     "partner", "summary", "confirmation_status", "error_type", "request_link"]
-    list_filter = ["direction", "kind", "confirmation_status", "version",
-                   ("partner", admin.RelatedOnlyFieldListFilter)]
-    # Exact ids: a partner asking "what happened to our request X" quotes it whole.
-    search_fields = ["=requesting_agency_request_id", "sender", "recipient", "summary"]
-    date_hierarchy = "created_at"
+    list_filter = [
+        "created_at", "direction",
+        _fixed_filter("kind", _("message"), [k.value for k in iso.MessageKind]),
+        _fixed_filter("confirmation_status", _("confirmation"),
+                      [s.value for s in iso.MessageStatus]),
+        _fixed_filter("version", _("schema version"), [v.value for v in iso.Version]),
+        PartnerFilter]
+    # Only the exact id, which its index answers at any size of the log (a partner asking
+    # "what happened to our request X" quotes it whole); any "contains" field would make
+    # every search read the whole table.
+    search_fields = ["=requesting_agency_request_id"]
     list_select_related = ["partner", "borrowing_request", "lending_request"]
+    # Newest first, by the primary key's index; no date hierarchy, whose drill-down reads
+    # every row of a log that only grows, and no second count of the whole table.
+    ordering = ["-id"]
+    show_full_result_count = False
     fields = ["created_at", "direction", "partner", "request_link", "sender", "recipient",
               "kind", "version", "requesting_agency_request_id", "timestamp", "action",
               "reason_for_message", "status", "summary", "note", "http_status",
@@ -62,9 +109,11 @@ class IsoMessageAdmin(_RecordAdmin):
 class OutboxMessageAdmin(_RecordAdmin):
     list_display = ["created_at", "chain", "sequence", "partner", "state", "attempts",
                     "next_attempt_at", "sent_at", "last_error", "request_link"]
-    list_filter = ["state", ("partner", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["=chain", "last_error"]
+    list_filter = ["state", PartnerFilter]
+    search_fields = ["=chain"]  # "b:<borrowing request id>" or "l:<lending request id>"
     list_select_related = ["partner", "borrowing_request", "lending_request"]
+    ordering = ["-id"]
+    show_full_result_count = False
     fields = ["created_at", "partner", "request_link", "chain", "sequence", "url", "state",
               "attempts", "next_attempt_at", "sending_since", "handed_to_broker_at",
               "sent_at", "last_error", "xml"]

@@ -8,13 +8,14 @@ from kauko import roles
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
+QUERIES = 8  # the same for 1 row or 100: session, user, permissions, partners to filter by, count, the page
 
 
 @pytest.fixture
 def log():
     ota, kaisa = f.institution("OTA"), f.institution("KAISA")
-    ota_partner = f.partner(ota, code="KAISA", name="Kaisa via ISO")
-    f.partner(kaisa, code="OTA", name="Ota via ISO")
+    ota_partner = f.partner(ota, code="KAISA", name="Kaisa via ISO", profile_type="iso18626")
+    f.partner(kaisa, code="OTA", name="Ota via ISO", profile_type="iso18626")
     br = f.borrowing_request(ota, partners=[ota_partner])
     mine = IsoMessage.objects.create(
         direction="out", institution=ota, partner=ota_partner, borrowing_request=br,
@@ -43,6 +44,12 @@ def test_it_finds_a_message_by_the_partners_exact_request_id(client, log):
     url = reverse("admin:ill_isomessage_changelist")
     assert "OTA-B-1-1" in client.get(url, {"q": "OTA-B-1-1"}).text
     assert "OTA-B-1-1" not in client.get(url, {"q": "OTA-B"}).text  # whole ids only
+    assert "OTA-B-1-1" in client.get(url, {"kind": "request"}).text
+    assert "OTA-B-1-1" not in client.get(url, {"kind": "supplyingAgencyMessage"}).text
+    partner = log["mine"].partner
+    assert f"?partner={partner.pk}" in client.get(url).text  # offered as a filter
+    assert "OTA-B-1-1" in client.get(url, {"partner": partner.pk}).text
+    assert "OTA-B-1-1" not in client.get(url, {"partner": partner.pk + 1000}).text
 
 
 def test_it_shows_a_message_read_only_and_never_another_institutions(client, log):
@@ -63,3 +70,17 @@ def test_the_outgoing_queue_is_listed_for_staff_of_any_role(client, log):
     response = client.get(reverse("admin:ill_outboxmessage_changelist"))
     assert response.status_code == 200
     assert f"b:{log['br'].pk}" in response.text
+
+
+def test_the_log_shows_the_newest_message_first_in_a_fixed_number_of_queries(
+        client, log, django_assert_max_num_queries):
+    for i in range(30):  # each row links to its request and names its partner
+        IsoMessage.objects.create(direction="in", institution=log["ota"], kind="request",
+                                  requesting_agency_request_id=f"OTA-OLD-{i}",
+                                  partner=log["mine"].partner, borrowing_request=log["br"])
+    IsoMessage.objects.create(direction="in", institution=log["ota"], kind="request",
+                              requesting_agency_request_id="OTA-LAST")
+    client.force_login(log["admin"])
+    with django_assert_max_num_queries(QUERIES):
+        text = client.get(reverse("admin:ill_isomessage_changelist")).text
+    assert text.index("OTA-LAST") < text.index("OTA-OLD-29") < text.index("OTA-OLD-0")
