@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from kauko.admin_mixins import InstitutionScopedAdmin
+from kauko.admin_mixins import InstitutionScopedAdmin, is_operator
 
 from . import iso18626 as iso
 from .iso_models import IsoMessage, OutboxMessage
@@ -55,9 +55,8 @@ class PartnerFilter(admin.SimpleListFilter):
         from partners.models import Partner
 
         partners = Partner.objects.filter(profile_type=Partner.ProfileType.ISO18626)
-        institution = getattr(request.user, "institution", None)
-        if institution is not None or not request.user.is_superuser:
-            partners = partners.filter(institution=institution)
+        if not is_operator(request):
+            partners = partners.filter(institution=request.user.institution)
         return [(str(p.pk), str(p)) for p in partners.order_by("name")]
 
     def queryset(self, request, queryset):

@@ -15,7 +15,8 @@ def _user_institution(request):
     return getattr(user, "institution", None)
 
 
-def _is_operator(request) -> bool:
+def is_operator(request) -> bool:
+    """The deployment's operator: a superuser of no institution, who sees all of them."""
     return request.user.is_superuser and _user_institution(request) is None
 
 
@@ -35,7 +36,7 @@ class _ScopedFormFieldsMixin:
         return formfield
 
     def _limit_choices(self, formfield, db_field, request):
-        if formfield is None or _is_operator(request):
+        if formfield is None or is_operator(request):
             return
         related = db_field.remote_field.model
         institution = _user_institution(request)
@@ -48,26 +49,26 @@ class _ScopedFormFieldsMixin:
 class InstitutionScopedAdmin(_ScopedFormFieldsMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        if _is_operator(request):
+        if is_operator(request):
             return qs
         return qs.filter(institution=_user_institution(request))
 
     def get_exclude(self, request, obj=None):
         exclude = list(super().get_exclude(request, obj) or [])
-        if not _is_operator(request):
+        if not is_operator(request):
             exclude.append("institution")
         return exclude
 
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))
-        if _is_operator(request):
+        if is_operator(request):
             filters.insert(0, "institution")
         return filters
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         institution = _user_institution(request)
-        if institution is None or _is_operator(request):
+        if institution is None or is_operator(request):
             return form
 
         class ScopedForm(form):
@@ -80,7 +81,7 @@ class InstitutionScopedAdmin(_ScopedFormFieldsMixin, admin.ModelAdmin):
         return ScopedForm
 
     def save_model(self, request, obj, form, change):
-        if not _is_operator(request):
+        if not is_operator(request):
             obj.institution = _user_institution(request)
         super().save_model(request, obj, form, change)
 

@@ -84,3 +84,12 @@ def test_the_log_shows_the_newest_message_first_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(QUERIES):
         text = client.get(reverse("admin:ill_isomessage_changelist")).text
     assert text.index("OTA-LAST") < text.index("OTA-OLD-29") < text.index("OTA-OLD-0")
+
+
+def test_the_deployments_operator_sees_every_institutions_traffic(client, log):
+    from fulfillment.models import StaffUser
+
+    client.force_login(StaffUser.objects.create_superuser(username="operator", password="x"))
+    text = client.get(reverse("admin:ill_isomessage_changelist")).text
+    assert "OTA-B-1-1" in text and "KAISA-SECRET-9" in text
+    assert "Ota via ISO" in text and "Kaisa via ISO" in text  # partners of both to filter by
