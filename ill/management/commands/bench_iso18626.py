@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -35,11 +36,18 @@ from django.utils import timezone
 from ill import iso18626 as iso
 
 ROOT = Path(settings.BASE_DIR)
-# Server and worker run as in production: DEBUG off (with it on, Django keeps every query
-# in memory and the figures measure that), persistent database connections.
-PRODUCTION_LIKE = {**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-only-not-secret",
-                   "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
-                   "DATABASE_CONN_MAX_AGE": "600"}
+
+
+def _production_like_env() -> dict[str, str]:
+    """For the server and the worker: the database this command writes to, and settings as
+    in production: DEBUG off (with it on, Django keeps every query in memory and the figures
+    measure that) and persistent database connections."""
+    db = connection.settings_dict
+    url = (f"postgres://{quote(db['USER'] or '', safe='')}:{quote(db['PASSWORD'] or '', safe='')}"
+           f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}")
+    return {**os.environ, "DATABASE_URL": url, "DEBUG": "0",
+            "SECRET_KEY": "bench-only-not-secret", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "600"}
 
 
 def _free_port() -> int:
@@ -104,9 +112,12 @@ class Command(BaseCommand):
         if connection.vendor != "postgresql":
             raise CommandError("Point DATABASE_URL at PostgreSQL (a database of its own).")
         world = self._world(opts["requests"])
-        self._inbound(world, opts)
-        if opts["outbound"]:
-            self._outbound(world, opts["outbound"])
+        try:
+            self._inbound(world, opts)
+            if opts["outbound"]:
+                self._outbound(world, opts["outbound"])
+        finally:
+            self.peer.stop()
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -199,7 +210,7 @@ class Command(BaseCommand):
 
     def _inbound(self, world, opts) -> None:
         port = _free_port()
-        env = dict(PRODUCTION_LIKE)
+        env = _production_like_env()
         env.pop("CELERY_BROKER_URL", None)  # the mix queues nothing; keep the server alone
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "kauko.wsgi", "-w",
@@ -293,7 +304,7 @@ class Command(BaseCommand):
         worker = subprocess.Popen(
             [str(Path(sys.executable).parent / "celery"), "-A", "kauko", "worker",
              "--pool=solo", "-Q", queue, "--without-mingle", "--without-gossip",
-             "--loglevel=WARNING"], cwd=ROOT, env=PRODUCTION_LIKE)
+             "--loglevel=WARNING"], cwd=ROOT, env=_production_like_env())
         ticks = _cpu_ticks()
         try:
             rows = OutboxMessage.objects.filter(pk__gte=first_id)
@@ -312,4 +323,3 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Outbound: {len(sent)} of {count} messages delivered to the mock peer by one "
             f"worker in {span:.2f} s = {(len(sent) - 1) / span:.0f} messages/s{cpu}")
-        self.peer.stop()

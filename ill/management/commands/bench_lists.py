@@ -152,6 +152,9 @@ class Command(BaseCommand):
                 "bench_lists needs PostgreSQL (set DATABASE_URL=postgres://…): timings on "
                 f"{connection.vendor} say nothing about production, and filling it with two "
                 "million rows would take ages.")
+        if options["partners"] < 8:
+            raise CommandError("--partners must be at least 8: the eighth is the one the "
+                               "partner filter is timed with.")
         # Production settings for the timed part: with DEBUG on, every query is logged and
         # the figures would measure that too.
         settings.DEBUG = False
