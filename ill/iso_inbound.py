@@ -450,6 +450,16 @@ def _on_ram(body: iso.RequestingAgencyMessage, stored, institution, partner) -> 
 
 CONDITION_NOTE = re.compile(r"#ReShareAddLoanCondition#|\bACCEPT\s+or\s+REJECT\b", re.I)
 HARMLESS_LATE_STATUSES = {iso.Status.UNFILLED, iso.Status.CANCELLED, None}
+# A notification is a note and changes nothing, but when the status it carries says the
+# partner is further along than we are (shipped, unfilled, finished), staff are told: Alma
+# sometimes sends a real change with the wrong reasonForMessage, and it must not pass as OK.
+NOTIFIED_AHEAD = {
+    iso.Status.LOANED: BR.AT_PARTNER,
+    iso.Status.COPY_COMPLETED: BR.AT_PARTNER,
+    iso.Status.UNFILLED: BR.AT_PARTNER,
+    iso.Status.CANCELLED: BR.AT_PARTNER,
+    iso.Status.LOAN_COMPLETED: (*BR.AT_PARTNER, BR.S.SHIPPED_PHYSICAL, *BR.HAS_ITEM),
+}
 HARMLESS_LATE_REASONS = {iso.ReasonForMessage.CANCEL_RESPONSE, iso.ReasonForMessage.NOTIFICATION,
                          iso.ReasonForMessage.STATUS_REQUEST_RESPONSE}
 
@@ -582,6 +592,11 @@ def _apply_sam(body: iso.SupplyingAgencyMessage, stored, request) -> None:  # no
                                              source=PARTNER)
         else:
             _message_on(request, stored, note)
+            if current in NOTIFIED_AHEAD.get(status, ()):
+                _flag(request, _(
+                    "The partner's message gives its status as %(status)s, which never came "
+                    "as a status change: check the request with the partner.") % {
+                    "status": status})
         return
     if status == St.REQUEST_RECEIVED:
         if current not in BR.AT_PARTNER:

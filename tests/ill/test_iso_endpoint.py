@@ -443,3 +443,24 @@ def test_a_requesting_agency_message_from_the_wrong_partner(xsd, world):
     kind, value = error_of(conf)
     assert kind == ET.UNRECOGNISED_DATA_VALUE and "does not belong" in value
     assert not LendingRequest.objects.get().needs_attention
+
+
+@pytest.mark.parametrize("start,status,flagged", [
+    (BS.SENT, "Loaned", True),           # shipped, but it never came as a status change
+    (BS.WILL_SUPPLY, "Unfilled", True),
+    (BS.RECEIVED, "LoanCompleted", True),  # the item is still here
+    (BS.SENT, "RequestReceived", False),  # what we know already
+    (BS.SHIPPED_PHYSICAL, "Loaned", False),
+    (BS.SENT, None, False),               # Alma's empty status: just a note
+])
+def test_a_notification_is_a_note_but_a_status_ahead_of_ours_is_shown_to_staff(
+        xsd, world, sent, start, status, flagged):
+    br = _to(start, sent, world)
+    _r, conf = post_in(sam(f"{br.number}-1", status, "Notification", note="FYI"), schemas=xsd)
+    assert conf.is_ok
+    br = fresh(br)
+    assert br.status == start  # a notification never moves the request
+    assert br.history.filter(action="partner_message", note="FYI").exists()
+    assert br.needs_attention is flagged
+    if flagged:
+        assert status in br.attention_reason
