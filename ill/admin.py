@@ -11,21 +11,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from kauko.admin_mixins import InstitutionScopedAdmin, is_operator
+from kauko.admin_mixins import RecordAdmin, is_operator
 
 from . import iso18626 as iso
 from .iso_models import IsoMessage, OutboxMessage
-
-
-class _RecordAdmin(InstitutionScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _fixed_filter(field: str, title, values):
@@ -74,7 +63,7 @@ def _request_link(obj):
 
 
 @admin.register(IsoMessage)
-class IsoMessageAdmin(_RecordAdmin):
+class IsoMessageAdmin(RecordAdmin):
     list_display = ["created_at", "direction", "kind", "requesting_agency_request_id",
                     "partner", "summary", "confirmation_status", "error_type", "request_link"]
     list_filter = [
@@ -105,7 +94,7 @@ class IsoMessageAdmin(_RecordAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(_RecordAdmin):
+class OutboxMessageAdmin(RecordAdmin):
     list_display = ["created_at", "chain", "sequence", "partner", "state", "attempts",
                     "next_attempt_at", "sent_at", "last_error", "request_link"]
     list_filter = ["state", PartnerFilter]

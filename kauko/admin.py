@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import LANGUAGE_CHOICES
 
-from .admin_mixins import InstitutionScopedAdmin
+from .admin_mixins import InstitutionScopedAdmin, RecordAdmin
 from .letters import (
     LetterSource,
     UnknownLetterType,
@@ -217,7 +217,7 @@ class LetterTemplateAdmin(InstitutionScopedAdmin):
 
 
 @admin.register(SentLetter)
-class SentLetterAdmin(InstitutionScopedAdmin):
+class SentLetterAdmin(RecordAdmin):
     list_display = ["sent_at", "code", "to", "subject", "status", "sent_by"]
     list_filter = ["code", "status", "sent_at"]
     search_fields = ["to", "cc", "subject"]
@@ -240,13 +240,3 @@ class SentLetterAdmin(InstitutionScopedAdmin):
         return format_html(
             '<iframe sandbox srcdoc="{}" style="width:100%;min-width:40em;height:28em;'
             'border:1px solid #ccc;background:#fff"></iframe>', obj.html)
-
-    # A record of what was sent: nobody adds, edits or deletes it by hand.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

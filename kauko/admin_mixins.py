@@ -115,3 +115,17 @@ class InstitutionScopedInline(_ScopedFormFieldsMixin):
                 return form
 
         return ScopedFormSet
+
+
+class RecordAdmin(InstitutionScopedAdmin):
+    """A record of what happened (a letter sent, a message exchanged): shown, never added,
+    edited or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
