@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from ill import iso_views
 from kauko import views
+from kauko.middleware import PARTNER_PATH
 
 admin.site.site_header = "Kauko"
 admin.site.site_title = "Kauko"
@@ -18,7 +19,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("catalogue/", include("fulfillment.urls")),
     path("desk/", include("fulfillment.desk_urls")),
-    path("iso18626", iso_views.endpoint, name="iso18626"),
+    # Answered by kauko.middleware before the staff middleware; listed for reverse().
+    path(PARTNER_PATH.lstrip("/"), iso_views.endpoint, name="iso18626"),
     path("iso18626/outbox/<int:pk>/resend/", iso_views.resend, name="iso18626_resend"),
     path("", include("ill.urls")),
     path("api/", include("kauko.api_urls")),

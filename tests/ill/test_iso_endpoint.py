@@ -115,6 +115,20 @@ def test_http_refusals(client, settings, world):
     settings.ISO18626_MAX_BYTES = 100
     response = client.post(url, b"<a>" + b"x" * 200 + b"</a>", content_type="text/xml")
     assert response.status_code == 413
+    # Answered before the staff middleware, but the host is still checked (ALLOWED_HOSTS).
+    response = client.post(url, b"<x/>", content_type="application/xml",
+                           HTTP_HOST="attacker.example")
+    assert response.status_code == 400
+
+
+def test_the_endpoint_answers_in_english_without_cookies_whatever_the_partner_asks(
+        client, world):
+    response = client.post("/iso18626", ram("X-1", "Notification", requester="FI-NOBODY"),
+                           content_type="application/xml", HTTP_ACCEPT_LANGUAGE="fi")
+    assert response.status_code == 200
+    _kind, value = error_of(iso.parse(response.content).body)
+    assert "is not a partner of" in value  # the deployment's English, not negotiated
+    assert not response.cookies and "Content-Language" not in response.headers
 
 
 def test_a_message_we_cannot_read_gets_badly_formed(xsd, world):
