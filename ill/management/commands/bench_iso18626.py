@@ -8,8 +8,9 @@ Inbound: gunicorn with 2 workers serves the endpoint; a mix of requesting- and s
 agency notifications and status requests on existing requests is posted by several client
 threads (each message distinct, prepared before the clock starts). Prints messages/s and
 the latency median and p99. Outbound: messages to the mock peer are queued in the outbox,
-then one Celery worker (one process, solo pool) delivers them; prints messages/s from its
-first delivery to its last.
+then one Celery worker delivers them (by default one process, solo pool; with
+`--worker-pool prefork` one process per core, as `make worker` starts it); prints
+messages/s from its first delivery to its last.
 
 It writes two institutions (BENCHR, BENCHS) with their requests into the database it is
 given: point it at a database of its own.
@@ -106,6 +107,10 @@ class Command(BaseCommand):
                             help="Client threads (two per worker keeps each one busy).")
         parser.add_argument("--outbound", type=int, default=1000,
                             help="Outbound messages for the worker (0: skip).")
+        parser.add_argument("--worker-pool", choices=["solo", "prefork"], default="solo",
+                            help="solo: one process, one message at a time (the strict "
+                                 "figure); prefork: as `make worker` starts it, one process "
+                                 "per core.")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers.")
 
     def handle(self, *args, **opts):
@@ -115,7 +120,7 @@ class Command(BaseCommand):
         try:
             self._inbound(world, opts)
             if opts["outbound"]:
-                self._outbound(world, opts["outbound"])
+                self._outbound(world, opts["outbound"], opts["worker_pool"])
         finally:
             self.peer.stop()
 
@@ -281,7 +286,7 @@ class Command(BaseCommand):
 
     # --- outbound ------------------------------------------------------------------------------
 
-    def _outbound(self, world, count: int) -> None:
+    def _outbound(self, world, count: int, pool: str) -> None:
         from ill import iso_outbound
         from ill.models import LendingRequest, OutboxMessage
         from kauko.celery import app
@@ -303,7 +308,8 @@ class Command(BaseCommand):
                 first_id = first_id or row.pk
         worker = subprocess.Popen(
             [str(Path(sys.executable).parent / "celery"), "-A", "kauko", "worker",
-             "--pool=solo", "-Q", queue, "--without-mingle", "--without-gossip",
+             f"--pool={pool}", f"--concurrency={os.cpu_count() if pool == 'prefork' else 1}",
+             "-Q", queue, "--without-mingle", "--without-gossip",
              "--loglevel=WARNING"], cwd=ROOT, env=_production_like_env())
         ticks = _cpu_ticks()
         try:
@@ -322,4 +328,4 @@ class Command(BaseCommand):
         span = (sent[-1] - sent[0]).total_seconds()
         self.stdout.write(
             f"Outbound: {len(sent)} of {count} messages delivered to the mock peer by one "
-            f"worker in {span:.2f} s = {(len(sent) - 1) / span:.0f} messages/s{cpu}")
+            f"{pool} worker in {span:.2f} s = {(len(sent) - 1) / span:.0f} messages/s{cpu}")
