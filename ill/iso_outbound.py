@@ -490,20 +490,15 @@ def _record_result(claim: _Claim, result: PostResult) -> bool:
                 "e": exc.error_value}
     retry = result.http_status is None or result.http_status >= 500 or result.http_status in (
         408, 429)
+    now = timezone.now()
+    confirmed = confirmation is not None and confirmation.kind.is_confirmation
+    if confirmed and confirmation.body.is_ok:  # the common case first, and cheapest
+        _mark_sent(claim, _confirmation_fields(result, confirmation.body), now)
+        return True
     rows = OutboxMessage.objects.filter(pk=claim.pk)
     messages = IsoMessage.objects.filter(pk=claim.message_id)
-    now = timezone.now()
-    if confirmation is not None and confirmation.kind.is_confirmation:
-        body = confirmation.body
-        error = body.error_data[0] if body.error_data else None
-        fields = {"http_status": result.http_status,
-                  "confirmation_raw": result.body.decode("utf-8", "replace"),
-                  "confirmation_status": str(body.message_status or ""),
-                  "error_type": str(error.error_type or "") if error else "",
-                  "error_value": (error.error_value or "") if error else ""}
-        if body.is_ok:
-            _mark_sent(claim, fields, now)
-            return True
+    if confirmed:
+        fields = _confirmation_fields(result, confirmation.body)
         with transaction.atomic():
             messages.update(**fields)
             reason = _("The partner refused the message: %(type)s %(value)s") % {
@@ -539,6 +534,16 @@ def _record_result(claim: _Claim, result: PostResult) -> bool:
             logger.exception("Could not schedule the retry of %s; the sweeper will.",
                              claim.chain)
     return False
+
+
+def _confirmation_fields(result: PostResult, body) -> dict:
+    """What the partner's confirmation says, for the stored message."""
+    error = body.error_data[0] if body.error_data else None
+    return {"http_status": result.http_status,
+            "confirmation_raw": result.body.decode("utf-8", "replace"),
+            "confirmation_status": str(body.message_status or ""),
+            "error_type": str(error.error_type or "") if error else "",
+            "error_value": (error.error_value or "") if error else ""}
 
 
 def _mark_sent(claim: _Claim, fields: dict, now: datetime.datetime) -> None:
