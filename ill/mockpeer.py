@@ -214,7 +214,10 @@ class MockPeer:
         if isinstance(body, iso.RequestingAgencyMessage):
             self._later(self._on_ram, body, message.version)
         elif isinstance(body, iso.SupplyingAgencyMessage):
-            self._later(self._on_sam, body, message.version)
+            with self.lock:  # a thread only for a request it asked for and may react to
+                ours = body.header.requesting_agency_request_id in self.requested
+            if ours:
+                self._later(self._on_sam, body, message.version)
         else:
             return 400, b"confirmations are not posted", "text/plain"
         return 200, iso.build(iso.confirmation_for(message), message.version), "application/xml"
