@@ -450,6 +450,8 @@ def _on_ram(body: iso.RequestingAgencyMessage, stored, institution, partner) -> 
 
 CONDITION_NOTE = re.compile(r"#ReShareAddLoanCondition#|\bACCEPT\s+or\s+REJECT\b", re.I)
 HARMLESS_LATE_STATUSES = {iso.Status.UNFILLED, iso.Status.CANCELLED, None}
+HARMLESS_LATE_REASONS = {iso.ReasonForMessage.CANCEL_RESPONSE, iso.ReasonForMessage.NOTIFICATION,
+                         iso.ReasonForMessage.STATUS_REQUEST_RESPONSE}
 # A notification is a note and changes nothing, but when the status it carries says the
 # partner is further along than we are (shipped, unfilled, finished), staff are told: Alma
 # sometimes sends a real change with the wrong reasonForMessage, and it must not pass as OK.
@@ -460,8 +462,6 @@ NOTIFIED_AHEAD = {
     iso.Status.CANCELLED: BR.AT_PARTNER,
     iso.Status.LOAN_COMPLETED: (*BR.AT_PARTNER, BR.S.SHIPPED_PHYSICAL, *BR.HAS_ITEM),
 }
-HARMLESS_LATE_REASONS = {iso.ReasonForMessage.CANCEL_RESPONSE, iso.ReasonForMessage.NOTIFICATION,
-                         iso.ReasonForMessage.STATUS_REQUEST_RESPONSE}
 
 
 def _utc_date(value):

@@ -30,7 +30,7 @@ def _request(version: str) -> bytes:
     body = iso.Request(header=header,
                        bibliographic_info=iso.BibliographicInfo(title="A book"),
                        service_info=iso.ServiceInfo(service_type="Loan",
-                                                    note="MOCK:ISIL:MOCK:UNFILLED"))
+                                                    note="MOCK:MOCK:UNFILLED"))
     return iso.build(body, version)
 
 
