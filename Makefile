@@ -38,10 +38,10 @@ messages: install
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 
 worker: install
-	$(VENV)/bin/celery -A kauko worker --loglevel INFO
+	$(VENV)/bin/celery -A config worker --loglevel INFO
 
 beat: install
-	$(VENV)/bin/celery -A kauko beat --loglevel INFO
+	$(VENV)/bin/celery -A config beat --loglevel INFO
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var .pytest_cache

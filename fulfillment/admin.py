@@ -2,22 +2,20 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from kauko.admin_mixins import InstitutionScopedAdmin, InstitutionScopedInline
-
-from .models import (
+from fulfillment.models import (
     BibRecord,
     CirculationDesk,
     FulfillmentUnit,
     FulfillmentUnitRule,
     Holding,
-    Institution,
     Item,
     ItemBarcode,
     Library,
     Location,
-    StaffUser,
     TermsOfUse,
 )
+from kauko.admin_mixins import InstitutionScopedAdmin, InstitutionScopedInline
+from kauko.models import Institution, StaffUser
 
 
 @admin.register(Institution)

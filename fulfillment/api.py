@@ -1,9 +1,8 @@
 from rest_framework import serializers
 
+from fulfillment.models import Item, ItemBarcode, Location
+from fulfillment.selectors import items_by_barcode
 from kauko.api import InstitutionScopedViewSet
-
-from .models import Item, ItemBarcode, Location
-from .selectors import items_by_barcode
 
 
 class ItemBarcodeSerializer(serializers.ModelSerializer):

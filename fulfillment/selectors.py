@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import FulfillmentUnitRule, Item, ItemBarcode, TermsOfUse, normalize_barcode
+from fulfillment.models import FulfillmentUnitRule, Item, ItemBarcode, TermsOfUse, normalize_barcode
 
 
 def terms_of_use_for(*, item: Item, patron_group_code: str | None) -> TermsOfUse | None:

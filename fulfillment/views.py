@@ -5,10 +5,9 @@ from django.db.models import Q
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from fulfillment.models import Item
+from fulfillment.selectors import items_by_barcode
 from kauko.access import get_scoped_or_404, require_perm, staff_institution
-
-from .models import Item
-from .selectors import items_by_barcode
 
 SEARCH_LIMIT = 50
 

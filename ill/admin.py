@@ -11,10 +11,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from ill import iso18626 as iso
+from ill.models.wire import IsoMessage, OutboxMessage
 from kauko.admin_mixins import RecordAdmin, is_operator
-
-from . import iso18626 as iso
-from .iso_models import IsoMessage, OutboxMessage
 
 
 def _fixed_filter(field: str, title, values):

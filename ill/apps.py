@@ -8,11 +8,10 @@ class IllConfig(AppConfig):
     verbose_name = _("Interlibrary loan")
 
     def ready(self):
-        from fulfillment.hooks import register_ill_bridge
-
-        from .bridge import BorrowingBridge
+        from circulation.hooks import register_ill_bridge
+        from ill.borrowing.bridge import BorrowingBridge
 
         # The desk tells ILL about temporary ILL items through this bridge (fulfillment
         # never imports ill).
         register_ill_bridge(BorrowingBridge())
-        from . import iso_tasks  # noqa: F401  (registers the ISO 18626 delivery tasks)
+        from ill.outbox import tasks as iso_tasks  # noqa: F401  (registers the ISO 18626 delivery tasks)

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import lending_views, views
+from ill.borrowing import views
+from ill.lending import views as lending_views
 
 app_name = "ill"
 

@@ -17,10 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
-from fulfillment.services import DeskError
+from circulation.services import DeskError
+from ill.models import HistoryEntry, Source
 from kauko.db import insert
-
-from .models import HistoryEntry, Source
 
 
 class WorkflowError(DeskError):

@@ -15,10 +15,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fulfillment.models import LANGUAGE_CHOICES
-
-from .admin_mixins import InstitutionScopedAdmin, RecordAdmin
-from .letters import (
+from kauko.admin_mixins import InstitutionScopedAdmin, RecordAdmin
+from kauko.letters import (
     LetterSource,
     UnknownLetterType,
     default_template,
@@ -27,7 +25,7 @@ from .letters import (
     preview_letter,
     render_source,
 )
-from .models import LetterTemplate, SentLetter
+from kauko.models import LANGUAGE_CHOICES, LetterTemplate, SentLetter
 
 AUDIENCE_LABELS = {"patron": _("Patron"), "partner": _("Partner library"), "staff": _("Staff")}
 

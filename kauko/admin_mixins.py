@@ -40,7 +40,7 @@ class _ScopedFormFieldsMixin:
             return
         related = db_field.remote_field.model
         institution = _user_institution(request)
-        if related._meta.label == "fulfillment.Institution":
+        if related._meta.label == "kauko.Institution":
             formfield.queryset = formfield.queryset.filter(pk=getattr(institution, "pk", None))
         elif _scoped(related):
             formfield.queryset = formfield.queryset.filter(institution=institution)

@@ -8,8 +8,8 @@ class KaukoConfig(AppConfig):
     verbose_name = _("Kauko")
 
     def ready(self):
-        from . import letter_types  # noqa: F401 - registers the letter types
-        from .roles import ensure_roles
+        from kauko import letter_types  # noqa: F401 - registers the letter types
+        from kauko.roles import ensure_roles
 
         # Roles are data every deployment needs; keep them in step with the permissions
         # after every migrate instead of in a migration that would go stale.

@@ -26,7 +26,7 @@ from types import SimpleNamespace
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .letters import register_letter_type
+from kauko.letters import register_letter_type
 
 
 def _today() -> datetime.date:

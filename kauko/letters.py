@@ -33,7 +33,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
 
-from fulfillment.models import LANGUAGE_CHOICES
+from kauko.models import LANGUAGE_CHOICES
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def default_template(code: str, language: str) -> LetterSource | None:
 
 
 def _institution_template(institution, code: str, language: str) -> LetterSource | None:
-    from .models import LetterTemplate
+    from kauko.models import LetterTemplate
 
     if institution is None or getattr(institution, "pk", None) is None:
         return None
@@ -242,7 +242,7 @@ def send_letter(*, institution, code: str, to, language: str | None = None, cont
     (filename, content, mimetype) tuples or MIME objects. Never raises because sending
     failed: the SentLetter says "failed" and why.
     """
-    from .models import SentLetter
+    from kauko.models import SentLetter
 
     letter_type(code)  # a wrong code is a programming error: fail loudly
     language = language or institution.default_language
@@ -299,7 +299,7 @@ def send_letter(*, institution, code: str, to, language: str | None = None, cont
 
 def letters_about(obj):
     """Letters sent about an object, newest first."""
-    from .models import SentLetter
+    from kauko.models import SentLetter
 
     qs = SentLetter.objects.filter(content_type=ContentType.objects.get_for_model(obj),
                                    object_id=obj.pk)

@@ -3,8 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from kauko.admin_mixins import InstitutionScopedAdmin
-
-from .models import Partner, WorkflowProfile
+from partners.models import Partner, WorkflowProfile
 
 
 class PartnerAdminForm(forms.ModelForm):

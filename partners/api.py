@@ -1,8 +1,7 @@
 from rest_framework import serializers
 
 from kauko.api import InstitutionScopedViewSet
-
-from .models import Partner
+from partners.models import Partner
 
 
 class PartnerSerializer(serializers.ModelSerializer):

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fulfillment.models import CODE_VALIDATOR, LANGUAGE_CHOICES, InstitutionScoped
+from kauko.models import CODE_VALIDATOR, LANGUAGE_CHOICES, InstitutionScoped
 
 
 class WorkflowProfile(InstitutionScoped):

@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from kauko.admin_mixins import InstitutionScopedAdmin, InstitutionScopedInline
-
-from .models import Block, Patron, PatronGroup, PatronIdentifier
+from patrons.models import Block, Patron, PatronGroup, PatronIdentifier
 
 
 @admin.register(PatronGroup)

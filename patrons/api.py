@@ -1,8 +1,7 @@
 from rest_framework import serializers
 
 from kauko.api import InstitutionScopedViewSet
-
-from .models import Patron
+from patrons.models import Patron
 
 
 class PatronSerializer(serializers.ModelSerializer):

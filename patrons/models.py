@@ -8,13 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fulfillment.models import (
-    CODE_VALIDATOR,
-    LANGUAGE_CHOICES,
-    CirculationDesk,
-    InstitutionScoped,
-    Library,
-)
+from fulfillment.models import CirculationDesk, Library
+from kauko.models import CODE_VALIDATOR, LANGUAGE_CHOICES, InstitutionScoped
 
 
 class PatronGroup(InstitutionScoped):

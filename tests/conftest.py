@@ -4,7 +4,7 @@ import pytest
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process(settings):
     """Unit tests run background tasks in-process; end-to-end tests start a real worker."""
-    from kauko.celery import app
+    from config.celery import app
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True

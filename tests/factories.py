@@ -12,15 +12,14 @@ from fulfillment.models import (
     FulfillmentUnit,
     FulfillmentUnitRule,
     Holding,
-    Institution,
     Item,
     ItemBarcode,
     Library,
     Location,
-    StaffUser,
     TermsOfUse,
 )
 from kauko import roles
+from kauko.models import Institution, StaffUser
 from partners.models import Partner, WorkflowProfile
 from patrons.models import Patron, PatronGroup
 
@@ -134,7 +133,7 @@ def rs_setup(inst, *, ill_terms=None):
 
 def borrowing_request(inst, *, patron_=None, partners=(), request_type="loan", user=None,
                       setup=None, **kw):
-    from ill.services import borrowing_request_create
+    from ill.borrowing.services import borrowing_request_create
 
     setup = setup or rs_setup(inst)
     patron_ = patron_ or patron(inst, pickup_desk=setup.desk, email="pat@example.org")
@@ -146,7 +145,7 @@ def borrowing_request(inst, *, patron_=None, partners=(), request_type="loan", u
 
 def lending_request(inst, *, partner_=None, setup=None, user=None, **kw):
     """A partner's lending request, located at once (pass citation= to match an item)."""
-    from ill.lending_services import lending_request_create
+    from ill.lending.services import lending_request_create
 
     setup = setup or rs_setup(inst)
     partner_ = partner_ or partner(inst)

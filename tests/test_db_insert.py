@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from ill.iso_models import IsoMessage
 from ill.models import HistoryEntry, Source
+from ill.models.wire import IsoMessage
 from kauko.db import insert
 from tests import factories as f
 

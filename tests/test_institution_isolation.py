@@ -61,7 +61,7 @@ def test_staff_without_the_view_permission_are_refused(client, world):
 
 
 def test_an_account_without_an_institution_sees_no_staff_pages(client, world):
-    from fulfillment.models import StaffUser
+    from kauko.models import StaffUser
 
     loose = StaffUser.objects.create_user(username="loose", password="x")
     client.force_login(loose)

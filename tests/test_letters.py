@@ -402,7 +402,7 @@ def test_sent_letters_are_read_only_and_only_the_own_institutions(client, ota):
 
 
 def test_the_deployment_operator_previews_with_an_example_institution(client):
-    from fulfillment.models import StaffUser
+    from kauko.models import StaffUser
 
     operator = StaffUser.objects.create_superuser(username="operator", password="x")
     client.force_login(operator)

@@ -2,7 +2,8 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from fulfillment.models import Institution, Item, Library, StaffUser
+from fulfillment.models import Item, Library
+from kauko.models import Institution, StaffUser
 from partners.models import Partner
 from patrons.models import Patron
 

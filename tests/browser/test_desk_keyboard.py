@@ -3,8 +3,9 @@ onto the hold shelf, loaned, returned, and sent back to the RS library (return t
 
 import pytest
 
-from fulfillment.hooks import register_ill_bridge
-from fulfillment.models import Hold, Item, Loan
+from circulation.hooks import register_ill_bridge
+from circulation.models import Hold, Loan
+from fulfillment.models import Item
 
 from ..desk.helpers import RecordingBridge, desk_world, ill_item, make_patron
 from .conftest import login, wait_for_focus

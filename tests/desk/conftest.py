@@ -3,7 +3,7 @@ ill), and a small world of libraries, desks, patron groups and a desk user."""
 
 import pytest
 
-from fulfillment.hooks import register_ill_bridge
+from circulation.hooks import register_ill_bridge
 
 from .helpers import (  # noqa: F401 - re-exported for the test modules
     RecordingBridge,

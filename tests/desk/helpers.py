@@ -9,9 +9,10 @@ from types import SimpleNamespace
 
 from django.utils import timezone
 
-from fulfillment import services
-from fulfillment.hooks import IllBridge, IllItemInfo, RenewOutcome, ScanAdvice
-from fulfillment.models import BibRecord, Hold, Holding, Item, ItemBarcode
+from circulation import services
+from circulation.hooks import IllBridge, IllItemInfo, RenewOutcome, ScanAdvice
+from circulation.models import Hold
+from fulfillment.models import BibRecord, Holding, Item, ItemBarcode
 from kauko import roles
 from patrons.models import Block
 from tests import factories as f

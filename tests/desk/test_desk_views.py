@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from fulfillment import services
-from fulfillment.models import DeskScan, Hold, Loan
+from circulation import services
+from circulation.models import DeskScan, Hold, Loan
 from kauko import roles
 from tests import factories as f
 

@@ -5,10 +5,11 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from fulfillment import services
-from fulfillment.hooks import RenewOutcome
-from fulfillment.models import Hold, Item, Loan
-from fulfillment.services import DeskError, PatronCannotBorrow, desk_scan_in, loan_item
+from circulation import services
+from circulation.hooks import RenewOutcome
+from circulation.models import Hold, Loan
+from circulation.services import DeskError, PatronCannotBorrow, desk_scan_in, loan_item
+from fulfillment.models import Item
 from kauko import roles
 from tests import factories as f
 

@@ -6,9 +6,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from fulfillment import services, tasks
-from fulfillment.models import Hold, Loan
-from fulfillment.services import desk_scan_in, loan_item
+from circulation import services, tasks
+from circulation.models import Hold, Loan
+from circulation.services import desk_scan_in, loan_item
 
 from .helpers import ill_item, make_patron, own_item
 
@@ -119,5 +119,5 @@ def test_the_arrival_notice_is_sent_to_the_patron(world, django_capture_on_commi
 
 def test_the_jobs_are_scheduled_in_celery_beat(settings):
     names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"fulfillment.send_due_date_reminders", "fulfillment.send_overdue_notices",
-            "fulfillment.expire_hold_shelf", "fulfillment.auto_renew_ill_loans"} <= names
+    assert {"circulation.send_due_date_reminders", "circulation.send_overdue_notices",
+            "circulation.expire_hold_shelf", "circulation.auto_renew_ill_loans"} <= names

@@ -5,9 +5,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from fulfillment import services
-from fulfillment.models import DeskScan, Hold, Item, ItemBarcode, Loan, Transit
-from fulfillment.services import Level, Outcome, desk_scan_in
+from circulation import services
+from circulation.models import DeskScan, Hold, Loan, Transit
+from circulation.services import Level, Outcome, desk_scan_in
+from fulfillment.models import Item, ItemBarcode
 
 from .helpers import block, ill_item, make_patron, own_item
 

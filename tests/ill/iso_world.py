@@ -17,7 +17,8 @@ import pytest
 from lxml import etree
 
 from ill import iso18626 as iso
-from ill import iso_inbound, iso_outbound
+from ill.inbound import endpoint as iso_inbound
+from ill.outbox import services as iso_outbound
 from kauko import roles
 from partners.models import Partner
 from tests import factories as f

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from ill.borrowing.services import borrowing_request_send, borrowing_request_shipped_digitally
 from ill.models import BorrowingRequest
-from ill.services import borrowing_request_send, borrowing_request_shipped_digitally
 from kauko import roles
 from tests import factories as f
 

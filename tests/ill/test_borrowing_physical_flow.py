@@ -6,15 +6,16 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from fulfillment import services as desk
-from fulfillment.models import Hold, Item, ItemBarcode, Loan
-from ill.models import BorrowingRequest
-from ill.services import (
+from circulation import services as desk
+from circulation.models import Hold, Loan
+from fulfillment.models import Item, ItemBarcode
+from ill.borrowing.services import (
     borrowing_request_complete,
     borrowing_request_receive,
     borrowing_request_send,
     borrowing_request_shipped,
 )
+from ill.models import BorrowingRequest
 from kauko import roles
 from tests import factories as f
 

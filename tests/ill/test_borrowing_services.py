@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from fulfillment.models import BibRecord, Hold, Item
-from ill.models import BorrowingRequest, HistoryEntry, PurchaseRequest, RotaEntry
-from ill.services import (
+from circulation.models import Hold
+from fulfillment.models import BibRecord, Item
+from ill.borrowing.services import (
     borrowing_request_cancel,
     borrowing_request_cancel_answer,
     borrowing_request_conditional,
@@ -23,6 +23,7 @@ from ill.services import (
     borrowing_request_will_supply,
     renewal_refusal,
 )
+from ill.models import BorrowingRequest, HistoryEntry, PurchaseRequest, RotaEntry
 from ill.workflow import WorkflowError
 from kauko import roles
 from tests import factories as f

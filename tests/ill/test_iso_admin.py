@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from ill.iso_models import IsoMessage, OutboxMessage
+from ill.models.wire import IsoMessage, OutboxMessage
 from kauko import roles
 from tests import factories as f
 
@@ -87,7 +87,7 @@ def test_the_log_shows_the_newest_message_first_in_a_fixed_number_of_queries(
 
 
 def test_the_deployments_operator_sees_every_institutions_traffic(client, log):
-    from fulfillment.models import StaffUser
+    from kauko.models import StaffUser
 
     client.force_login(StaffUser.objects.create_superuser(username="operator", password="x"))
     text = client.get(reverse("admin:ill_isomessage_changelist")).text

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from ill import iso18626 as iso
-from ill import services as bs
+from ill.borrowing import services as bs
 from ill.models import BorrowingRequest, HistoryEntry, IsoMessage, LendingRequest
 from tests import factories as f
 from tests.ill import iso_world
@@ -92,7 +92,7 @@ def fresh(r):
 
 def loan_to_patron(br, w):
     """The desk's steps: scan in at the pickup desk, loan to the patron."""
-    from fulfillment import services as desk
+    from circulation import services as desk
     from fulfillment.models import Item
 
     item = Item.objects.get(pk=br.temporary_item_id)

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from ill import iso18626 as iso
-from ill import lending_services as ls
-from ill import services as bs
+from ill.borrowing import services as bs
+from ill.lending import services as ls
 from ill.models import BorrowingRequest, IsoMessage, LendingRequest, OutboxMessage
 from tests import factories as f
 from tests.ill import iso_world
@@ -155,7 +155,7 @@ def test_cancel_yes_and_no(world, loan, wire, django_capture_on_commit_callbacks
 
 def test_overdue_recall_notifications_and_status(world, loan, wire,
                                                   django_capture_on_commit_callbacks):
-    from ill import iso_services
+    from ill.outbox import staff as iso_services
     from tests.ill.test_iso_endpoint import loan_to_patron
 
     br, lr = loan
@@ -192,7 +192,7 @@ def test_overdue_recall_notifications_and_status(world, loan, wire,
 def iso_outbound_event(**kw):
     from django.db import transaction
 
-    from ill import iso_outbound
+    from ill.outbox import services as iso_outbound
 
     with transaction.atomic():
         return iso_outbound.borrowing_event(**kw)

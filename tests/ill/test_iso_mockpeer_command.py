@@ -43,7 +43,7 @@ def mockpeer_process():
         proc = subprocess.Popen(
             [sys.executable, "-u", "manage.py", "iso18626_mockpeer", "--port", str(port),
              "--peer-url", "http://127.0.0.1:9/iso18626", "--delay", "0.1", *args],
-            cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "kauko.settings"},
+            cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         started.append(proc)
         end = time.monotonic() + 30

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from ill import iso18626 as iso
-from ill import iso_outbound
-from ill import services as bs
+from ill.borrowing import services as bs
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage
+from ill.outbox import services as iso_outbound
 from tests import factories as f
 from tests.ill import iso_world
 from tests.ill.iso_world import ok_answer
@@ -140,7 +140,7 @@ def test_an_error_confirmation_is_not_retried_and_staff_can_resend(
 
 def test_the_sweeper_sends_what_never_reached_the_broker(
         world, wire, request_, monkeypatch, django_capture_on_commit_callbacks):
-    from ill import iso_tasks
+    from ill.outbox import tasks as iso_tasks
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("redis is down")

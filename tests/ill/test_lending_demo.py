@@ -1,8 +1,8 @@
 import pytest
 
 from fulfillment.models import Item
-from ill.lending_models import LendingRequest
-from kauko.demo import seed_demo
+from ill.models.lending import LendingRequest
+from workbench.demo import seed_demo
 
 pytestmark = pytest.mark.django_db
 S = LendingRequest.Status

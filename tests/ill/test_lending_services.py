@@ -8,9 +8,10 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from fulfillment.models import Hold, Item
-from ill import lending_services as ls
-from ill.lending_models import LendingCandidate, LendingRequest
+from circulation.models import Hold
+from fulfillment.models import Item
+from ill.lending import services as ls
+from ill.models.lending import LendingCandidate, LendingRequest
 from ill.workflow import WorkflowError
 from tests import factories as f
 

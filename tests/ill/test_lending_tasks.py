@@ -6,10 +6,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from fulfillment.models import Hold, Item
-from ill import lending_services as ls
-from ill import tasks
-from ill.lending_models import LendingRequest
+from circulation.models import Hold
+from fulfillment.models import Item
+from ill.lending import services as ls
+from ill.lending import tasks
+from ill.models.lending import LendingRequest
 from tests import factories as f
 
 S = LendingRequest.Status

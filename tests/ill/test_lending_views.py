@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.models import Item
-from ill.barcodes import decode_widths, widths
-from ill.lending_models import LendingRequest
+from ill.models.lending import LendingRequest
 from kauko import roles
+from kauko.barcodes import decode_widths, widths
 from tests import factories as f
 
 S = LendingRequest.Status
@@ -278,7 +278,7 @@ def test_the_detail_page_costs_a_fixed_number_of_queries(client, inst, setup, pa
                                                           django_assert_max_num_queries):
     for i in range(5):  # more candidates and history must not mean more queries
         f.item(setup.stacks, title="Seitsemän veljestä", barcodes=(f"OTA2{i}",))
-    from ill import lending_services as ls
+    from ill.lending import services as ls
 
     ls.lending_request_will_supply(request=lent, user=rs_staff)
     client.force_login(rs_staff)

@@ -33,7 +33,7 @@ def take_turns(monkeypatch):
     inbound message and each step of the test holds DB_LOCK."""
     from django.db import connection
 
-    from ill import iso_inbound
+    from ill.inbound import endpoint as iso_inbound
 
     if connection.vendor != "sqlite":
         yield
@@ -53,7 +53,7 @@ def take_turns(monkeypatch):
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process(settings):
     """Overrides tests/conftest.py: with a broker the worker runs the tasks for real."""
-    from kauko.celery import app
+    from config.celery import app
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = not BROKER
@@ -72,7 +72,7 @@ def celery_worker_thread(django_db_setup, django_db_blocker):
         return
     from celery.contrib.testing.worker import start_worker
 
-    from kauko.celery import app
+    from config.celery import app
 
     app.conf.task_always_eager = False
     # A queue of this session's own: another test run on the same Redis must not take our
@@ -95,7 +95,7 @@ def wait_until(check, timeout: float = 15.0, what: str = "") -> None:
     """Poll until `check()` is true: messages cross threads (and maybe Redis)."""
     from django.db import OperationalError
 
-    from ill import iso_outbound
+    from ill.outbox import services as iso_outbound
 
     end = time.monotonic() + timeout
     last = None

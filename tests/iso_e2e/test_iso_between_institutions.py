@@ -8,12 +8,13 @@ import urllib.request
 import pytest
 from django.utils import timezone
 
-from fulfillment import services as desk
+from circulation import services as desk
 from fulfillment.models import Item
-from ill import iso_outbound, iso_services
-from ill import lending_services as ls
-from ill import services as bs
+from ill.borrowing import services as bs
+from ill.lending import services as ls
 from ill.models import BorrowingRequest, IsoMessage, LendingRequest, OutboxMessage
+from ill.outbox import services as iso_outbound
+from ill.outbox import staff as iso_services
 from partners.models import Partner
 from tests import factories as f
 from tests.ill.iso_world import make_world

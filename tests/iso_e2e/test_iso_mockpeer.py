@@ -9,14 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from ill import iso18626 as iso
-from ill import iso_services
-from ill import lending_services as ls
-from ill import services as bs
-from ill.mockpeer import MockPeer
+from ill.borrowing import services as bs
+from ill.lending import services as ls
 from ill.models import BorrowingRequest, LendingRequest, OutboxMessage
+from ill.outbox import staff as iso_services
 from tests import factories as f
 from tests.ill.iso_world import make_world
 from tests.iso_e2e.conftest import act, wait_until
+from workbench.mockpeer import MockPeer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BS, LS = BorrowingRequest.Status, LendingRequest.Status
@@ -128,7 +128,7 @@ def test_error_and_http_errors(m, settings):
     assert fresh(refused).needs_attention and fresh(bad).needs_attention
 
     def failed():
-        from ill import iso_outbound
+        from ill.outbox import services as iso_outbound
 
         iso_outbound.sweep()
         return state(broken) == OB.FAILED
@@ -158,7 +158,7 @@ def test_cancel_and_renew(m):
     wait_until(status_is(cancelled, BS.CANCELLED_STAFF))
 
     wait_until(status_is(renewed, BS.SHIPPED_PHYSICAL))
-    from fulfillment import services as desk
+    from circulation import services as desk
     from fulfillment.models import Item
 
     act(

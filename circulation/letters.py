@@ -1,0 +1,82 @@
+"""Letters from the desk to patrons: arrival notice, due-date reminder, overdue notice,
+hold shelf expiry. The wording and sending are `kauko.letters`' job; this module builds the
+context (names as in `kauko.letter_types`) and queues the sending as a task, so a scan never
+waits for the mail server: with a broker a worker sends it, without one it runs in-process
+right after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from circulation.hooks import IllItemInfo, ill_bridge
+from circulation.models import Hold, Loan
+from fulfillment.models import Item
+from kauko.tasks import enqueue
+
+logger = logging.getLogger(__name__)
+
+
+def letter_item(item: Item) -> dict:
+    return {"barcode": item.primary_barcode, "title": item.bib.title,
+            "author": item.bib.author, "call_number": item.call_number}
+
+
+def letter_context(*, item: Item, patron, desk=None, hold=None, loan=None,
+                   info: IllItemInfo | None = None, **extra) -> dict:
+    """The context letters and slips about one item get."""
+    desk_only = bool((hold and hold.desk_pickup_only) or (info and info.is_international))
+    context = {
+        "institution": item.institution, "library": desk.library if desk else None,
+        "patron": patron, "item": letter_item(item), "desk": desk, "hold": hold,
+        "loan": loan, "desk_pickup_only": desk_only,
+        "request": {"number": info.request_number, "title": info.title or item.bib.title,
+                    "pickup_desk": hold.pickup_desk if hold else None,
+                    "office_delivery": bool(hold and hold.office_delivery),
+                    "delivery_address": hold.delivery_address if hold else ""}
+        if info else None,
+        "partner": {"name": info.partner_name} if info and info.partner_name else None,
+    }
+    context.update(extra)
+    return context
+
+
+def queue_patron_letter(*, code: str, hold: Hold | None = None, loan: Loan | None = None,
+                        user=None) -> bool:
+    """Send the patron of `hold` (or `loan`) a letter once the transaction commits.
+
+    False when the patron has no e-mail address (staff are told to phone instead)."""
+    patron = (hold or loan).patron
+    if not patron.email:
+        return False
+    enqueue(send_desk_letter, code=code, hold_id=hold.pk if hold else None,
+            loan_id=loan.pk if loan else None,
+            user_id=user.pk if user is not None and getattr(user, "pk", None) else None)
+    return True
+
+
+@shared_task(name="circulation.send_desk_letter")
+def send_desk_letter(*, code: str, hold_id: int | None = None, loan_id: int | None = None,
+                     user_id: int | None = None) -> None:
+    from kauko.letters import send_letter
+    from kauko.models import StaffUser
+
+    related = ("patron__group", "item__bib", "item__institution")
+    if loan_id is not None:
+        loan = Loan.objects.select_related(*related, "desk__library").get(pk=loan_id)
+        hold, about, desk = None, loan, loan.desk
+        patron, item = loan.patron, loan.item
+    else:
+        hold = Hold.objects.select_related(*related, "shelf_desk__library",
+                                           "pickup_desk__library").get(pk=hold_id)
+        loan, about, desk = None, hold, hold.shelf_desk or hold.pickup_desk
+        patron, item = hold.patron, hold.item
+    info = ill_bridge().describe_item(item=item) if item.is_temporary else None
+    context = letter_context(item=item, patron=patron, desk=desk, hold=hold, loan=loan,
+                             info=info)
+    sent_by = StaffUser.objects.filter(pk=user_id).first() if user_id else None
+    send_letter(institution=item.institution, code=code, to=patron.email,
+                language=patron.preferred_language or None, context=context, about=about,
+                sent_by=sent_by)

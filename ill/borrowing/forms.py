@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fulfillment.models import CirculationDesk, Item
+from ill.borrowing.services import PATRON_QUERY_TYPES
+from ill.models import BorrowingRequest
+from partners.models import Partner
+from patrons.models import Patron
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class CitationForm(forms.ModelForm):
+    class Meta:
+        model = BorrowingRequest
+        fields = list(BorrowingRequest.CITATION_FIELDS)
+        widgets = {"citation_text": forms.Textarea(attrs={"rows": 3})}
+
+
+class BorrowingRequestCreateForm(CitationForm):
+    patron_barcode = forms.CharField(label=_("Patron's card barcode"), max_length=100)
+    partners = forms.ModelMultipleChoiceField(
+        label=_("Partners to ask, in order"), queryset=Partner.objects.none(), required=False,
+        help_text=_("The first is asked first; the rest if it cannot supply."))
+
+    class Meta(CitationForm.Meta):
+        fields = ["request_type", *BorrowingRequest.CITATION_FIELDS, "needed_before",
+                  "pickup_desk", "office_delivery", "max_cost", "patron_fee",
+                  "note_to_partner", "internal_note"]
+        widgets = {**CitationForm.Meta.widgets, "needed_before": DATE,
+                   "note_to_partner": forms.Textarea(attrs={"rows": 2}),
+                   "internal_note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, institution, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.institution = institution
+        self.fields["partners"].queryset = Partner.objects.filter(
+            institution=institution, active=True).order_by("name")
+        self.fields["pickup_desk"].queryset = CirculationDesk.objects.filter(
+            institution=institution, is_pickup_point=True)
+        self.fields["pickup_desk"].required = False
+        self.fields["pickup_desk"].help_text = _("Empty: the patron's preferred desk.")
+
+    def clean_patron_barcode(self):
+        barcode = self.cleaned_data["patron_barcode"].strip()
+        patron = Patron.objects.filter(institution=self.institution, barcode=barcode).select_related(
+            "group").first()
+        if patron is None:
+            raise forms.ValidationError(_("No patron has the card %(barcode)s.")
+                                        % {"barcode": barcode})
+        self.patron = patron
+        return barcode
+
+    def ordered_partners(self) -> list[Partner]:
+        chosen = {p.pk: p for p in self.cleaned_data.get("partners") or []}
+        order = [int(pk) for pk in self.data.getlist("partners") if pk.isdigit()]
+        return [chosen[pk] for pk in order if pk in chosen]
+
+
+# --- one small form per staff action ----------------------------------------------------------
+
+
+class ActionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, request_obj: BorrowingRequest | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request_obj = request_obj
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class RejectForm(ActionForm):
+    REASONS = [
+        ("", _("— choose or type below —")),
+        ("Not held", _("Not held")), ("Not on shelf", _("Not on shelf")),
+        ("On loan", _("On loan")), ("Non-circulating", _("Non-circulating")),
+        ("Poor condition", _("Poor condition")), ("Policy problem", _("Policy problem")),
+        ("Cost exceeds maximum", _("Cost exceeds maximum")),
+    ]
+    reason_choice = forms.ChoiceField(label=_("Partner's reason"), choices=REASONS,
+                                      required=False)
+    reason = forms.CharField(label=_("Or in the partner's words"), max_length=300,
+                             required=False)
+
+    def clean(self):
+        data = super().clean()
+        data["reason"] = (data.get("reason") or "").strip() or data.get("reason_choice") or ""
+        if not data["reason"]:
+            raise forms.ValidationError(_("Give the partner's reason."))
+        return data
+
+
+class ConditionForm(ActionForm):
+    condition = forms.CharField(label=_("Condition"), widget=forms.Textarea(attrs={"rows": 2}))
+    reply_by = forms.DateField(label=_("Answer by"), required=False, widget=DATE)
+
+
+class ShippedForm(ActionForm):
+    due_date = forms.DateField(label=_("Partner's due date"), required=False, widget=DATE)
+    barcode = forms.CharField(label=_("Partner's item barcode"), required=False)
+
+
+class ShippedDigitallyForm(ActionForm):
+    url = forms.URLField(label=_("Partner's link"), required=False, max_length=1000)
+    file = forms.FileField(label=_("Or the file"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("url") and not data.get("file"):
+            raise forms.ValidationError(_("Give the partner's link or upload the file."))
+        return data
+
+
+class ReceiveForm(ActionForm):
+    barcode = forms.CharField(label=_("Scan the item's barcode"), max_length=100,
+                              widget=forms.TextInput(attrs={"autofocus": True,
+                                                            "autocomplete": "off"}))
+    due_date = forms.DateField(label=_("Partner's due date"), required=False, widget=DATE,
+                               help_text=_("If the partner did not say it before."))
+
+
+class RenewalAnswerForm(ActionForm):
+    granted = forms.TypedChoiceField(label=_("Partner's answer"), coerce=lambda v: v == "yes",
+                                     choices=[("yes", _("Renewed")), ("no", _("Refused"))])
+    new_due_date = forms.DateField(label=_("New due date"), required=False, widget=DATE)
+
+
+class CancelForm(ActionForm):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    notify_patron = forms.BooleanField(label=_("Tell the patron"), required=False)
+    by_patron = forms.BooleanField(label=_("The patron asked for it"), required=False)
+
+
+class CancelAnswerForm(ActionForm):
+    cancelled = forms.TypedChoiceField(label=_("Partner's answer"),
+                                       coerce=lambda v: v == "yes",
+                                       choices=[("yes", _("Cancelled")),
+                                                ("no", _("Will not cancel"))])
+
+
+class NoteForm(ActionForm):
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class RotaForm(ActionForm):
+    partners = forms.ModelMultipleChoiceField(label=_("Partners to ask, in order"),
+                                              queryset=Partner.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.request_obj is not None:
+            self.fields["partners"].queryset = Partner.objects.filter(
+                institution_id=self.request_obj.institution_id, active=True).order_by("name")
+
+    def ordered_partners(self):
+        chosen = {p.pk: p for p in self.cleaned_data["partners"]}
+        return [chosen[int(pk)] for pk in self.data.getlist("partners")
+                if pk.isdigit() and int(pk) in chosen]
+
+
+class OwnItemForm(ActionForm):
+    barcode = forms.CharField(label=_("Barcode of our item"), max_length=100)
+
+    def clean_barcode(self):
+        from fulfillment.selectors import item_by_barcode
+
+        item = item_by_barcode(institution=self.request_obj.institution,
+                               barcode=self.cleaned_data["barcode"])
+        if item is None or item.is_temporary:
+            raise forms.ValidationError(_("None of our items has that barcode."))
+        self.item: Item = item
+        return self.cleaned_data["barcode"]
+
+
+class PurchaseForm(ActionForm):
+    note = forms.CharField(label=_("Note to acquisitions"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    notify_patron = forms.BooleanField(label=_("Tell the patron"), required=False)
+
+
+class QueryPatronForm(ActionForm):
+    letter_code = forms.ChoiceField(label=_("Letter"), choices=[
+        (PATRON_QUERY_TYPES[0], _("Free message")),
+        (PATRON_QUERY_TYPES[1], _("It is freely available")),
+        (PATRON_QUERY_TYPES[2], _("Please tell us more")),
+    ])
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}),
+                              required=False)
+    link = forms.URLField(label=_("Link"), required=False)
+
+
+class EditForm(CitationForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta(CitationForm.Meta):
+        fields = [*BorrowingRequest.CITATION_FIELDS, "needed_before", "max_cost",
+                  "patron_fee", "note_to_partner", "internal_note"]
+        widgets = {**CitationForm.Meta.widgets, "needed_before": DATE}

@@ -1,0 +1,792 @@
+"""Borrowing: the business rules behind every staff action.
+
+Each service takes keyword arguments, goes through `ill.workflow` for status changes (row
+lock, transition check, version, history), and leaves letters and messages to partners to
+run after commit. Views, forms, tasks and (later) ISO 18626 messages only parse input and
+call these.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circulation.models import Hold, Loan
+from circulation.services import (
+    DeskError,
+    end_of_day,
+    send_item_to_pickup,
+    terms_renewal_refusal,
+)
+from fulfillment.models import (
+    BibRecord,
+    CirculationDesk,
+    Holding,
+    Item,
+    ItemBarcode,
+    Library,
+    normalize_barcode,
+)
+from fulfillment.selectors import terms_of_use_for
+from ill.models import BorrowingRequest, PurchaseRequest, RotaEntry, Source, next_number
+from ill.workflow import WorkflowError, after_commit, change_state, record, update_fields
+
+BR = BorrowingRequest
+ARTICLE_LINK_DAYS = 30
+
+
+# --- letters -------------------------------------------------------------------------------
+
+
+def _letter_context(request: BorrowingRequest, **extra) -> dict:
+    return {
+        "request": LetterRequest.of(request),
+        "patron": request.patron,
+        "partner": request.partner,
+        "library": request.rs_library,
+        **extra,
+    }
+
+
+@dataclass
+class LetterRequest:
+    """The request as letters see it (names agreed in kauko.letter_types)."""
+
+    number: str
+    title: str
+    author: str
+    request_type_label: str
+    citation_text: str
+    pickup_desk: CirculationDesk | None
+    office_delivery: bool
+    delivery_address: str
+    patron_due_date: datetime.date | None
+    partner_due_date: datetime.date | None
+    needed_before: datetime.date | None
+    max_cost: Decimal | None
+    note_to_partner: str
+    condition_text: str
+    reason: str
+    partner_request_id: str
+
+    @classmethod
+    def of(cls, r: BorrowingRequest) -> LetterRequest:
+        return cls(
+            number=r.number, title=r.article_title or r.title, author=r.author,
+            request_type_label=str(r.get_request_type_display()),
+            citation_text=r.display_citation, pickup_desk=r.pickup_desk,
+            office_delivery=r.office_delivery, delivery_address=r.delivery_address,
+            patron_due_date=r.patron_due_date, partner_due_date=r.partner_due_date,
+            needed_before=r.needed_before, max_cost=r.max_cost,
+            note_to_partner=r.note_to_partner, condition_text=r.condition_text,
+            reason=r.reason, partner_request_id=current_attempt_id(r),
+        )
+
+
+def send_letter_later(*, request: BorrowingRequest, code: str, to: str, language: str | None,
+                      user=None, **extra) -> None:
+    """Render and send a letter once the change is committed, recording it on the request."""
+    context = _letter_context(request, **extra)
+    institution = request.institution
+    user_id = user.pk if user is not None and user.pk else None
+
+    def _send():
+        from kauko.letters import send_letter
+        from kauko.models import StaffUser
+
+        sent_by = StaffUser.objects.filter(pk=user_id).first() if user_id else None
+        send_letter(institution=institution, code=code, to=to, language=language,
+                    context=context, about=request, sent_by=sent_by)
+
+    after_commit(_send)
+
+
+# What the partner is told at each borrowing step. E-mail partners get a letter (None: the
+# step needs no letter); ISO 18626 partners get the matching message through the outbox.
+PARTNER_LETTERS = {
+    "request": "borrowing_request_to_partner",
+    "renew": "borrowing_renewal_request",
+    "cancel": "borrowing_cancel_to_partner",
+    "shipped_return": "borrowing_return_to_partner",
+    "received": None,
+    "conditions_accepted": None,
+    "conditions_rejected": None,
+}
+
+
+def tell_partner(request, event: str, user=None, **data) -> None:
+    """Tell the request's partner about a step, in the partner's channel.
+
+    Call inside the state change's transaction: an ISO 18626 message is written to the
+    outbox in that same transaction (and posted after commit); a letter is sent after
+    commit. Either way nothing is sent for a change that did not happen.
+    """
+    partner = request.partner
+    if partner is None:
+        return
+    if partner.is_iso:
+        from ill.outbox import services as iso_outbound
+
+        iso_outbound.borrowing_event(request=request, event=event, user=user, **data)
+        return
+    code = PARTNER_LETTERS[event]
+    if code:
+        send_letter_later(request=request, code=code, to=partner.email,
+                          language=partner.language, user=user, **data)
+
+
+def _patron_letter(request, code, user, **extra):
+    patron = request.patron
+    send_letter_later(request=request, code=code, to=patron.email,
+                      language=patron.preferred_language, user=user, **extra)
+
+
+# --- creation ------------------------------------------------------------------------------
+
+
+def rs_library_for(institution) -> Library:
+    library = Library.objects.filter(institution=institution, is_rs_library=True).first()
+    if library is None:
+        raise WorkflowError(_("This institution has no resource sharing library yet: a "
+                              "configuration admin must flag one first."))
+    return library
+
+
+@transaction.atomic
+def borrowing_request_create(
+    *,
+    institution,
+    patron,
+    request_type: str,
+    citation: dict,
+    user=None,
+    source: str = Source.STAFF,
+    rs_library: Library | None = None,
+    pickup_desk: CirculationDesk | None = None,
+    office_delivery: bool = False,
+    delivery_address: str = "",
+    needed_before: datetime.date | None = None,
+    max_cost: Decimal | None = None,
+    patron_fee: Decimal | None = None,
+    note_to_partner: str = "",
+    internal_note: str = "",
+    partners=(),
+) -> BorrowingRequest:
+    if patron.institution_id != institution.pk:
+        raise WorkflowError(_("That patron belongs to another institution."))
+    if not (citation.get("title") or "").strip():
+        raise WorkflowError(_("A request needs at least a title."))
+    rs_library = rs_library or rs_library_for(institution)
+    if office_delivery:
+        if not patron.group.may_use_office_delivery:
+            raise WorkflowError(_("Office delivery is for staff patrons only (%(group)s "
+                                  "may not use it).") % {"group": patron.group.name})
+        delivery_address = delivery_address or patron.office_address
+        if not delivery_address:
+            raise WorkflowError(_("Office delivery needs an address: the patron has none."))
+        pickup_desk = None
+    else:
+        pickup_desk = pickup_desk or patron.pickup_desk
+        if pickup_desk is None:
+            raise WorkflowError(_("Choose a pickup desk (the patron has no preferred one)."))
+    unknown = set(citation) - set(BR.CITATION_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown citation fields: {sorted(unknown)}")
+    request = BorrowingRequest(
+        institution=institution, patron=patron, rs_library=rs_library,
+        request_type=request_type, pickup_desk=pickup_desk, office_delivery=office_delivery,
+        delivery_address=delivery_address, needed_before=needed_before, max_cost=max_cost,
+        patron_fee=patron_fee, note_to_partner=note_to_partner, internal_note=internal_note,
+        created_by=user if user is not None and user.pk else None, source=source,
+        number=next_number(institution=institution, name="borrowing", prefix="B"),
+        **{k: (v or "").strip() for k, v in citation.items()},
+    )
+    request.save()
+    _set_rota(request, partners)
+    if request.is_physical:
+        _create_temporary_records(request)
+    record(request=request, action="create", user=user, source=source,
+           to_status=request.status, note=_("Created by %(who)s.") % {
+               "who": Source(source).label})
+    return request
+
+
+def _create_temporary_records(request: BorrowingRequest) -> None:
+    """A hidden record, holding and item in the incoming location, and a hold on it."""
+    library = request.rs_library
+    if library.incoming_location_id is None:
+        raise WorkflowError(_("The resource sharing library has no incoming location: a "
+                              "configuration admin must set one first."))
+    inst = request.institution
+    bib = BibRecord.objects.create(
+        institution=inst, title=request.title, author=request.author,
+        isbn=request.isbn, issn=request.issn, oclc_number=request.oclc_number,
+        doi=request.doi, publisher=request.publisher, year=request.year,
+        edition=request.edition, hidden=True)
+    holding = Holding.objects.create(institution=inst, bib=bib,
+                                     location=library.incoming_location)
+    item = Item.objects.create(
+        institution=inst, holding=holding, bib=bib, location=library.incoming_location,
+        permanent_location=library.incoming_location, status=Item.Status.ILL_AWAITING,
+        is_temporary=True, description=request.number,
+    )
+    hold = Hold.objects.create(
+        institution=inst, patron=request.patron, bib=bib, item=item, is_ill=True,
+        pickup_desk=request.pickup_desk, office_delivery=request.office_delivery,
+        delivery_address=request.delivery_address,
+    )
+    request.temporary_item = item
+    request.hold = hold
+    request.save(update_fields=["temporary_item", "hold"])
+
+
+def _remove_temporary_records(request: BorrowingRequest) -> None:
+    """Cancelling cleans up: the hold is cancelled, the hidden record goes away."""
+    item, hold = request.temporary_item, request.hold
+    if hold is not None and hold.is_active:
+        hold.cancel()
+        hold.closed_at = timezone.now()
+        hold.save()
+    if item is not None and item.status in (Item.Status.ILL_AWAITING,):
+        bib = item.bib
+        request.temporary_item = None
+        request.hold = None
+        if hold is not None:
+            hold.delete()
+        bib.delete()  # cascades to holding, item, barcodes
+
+
+# --- rota ------------------------------------------------------------------------------------
+
+
+def _set_rota(request: BorrowingRequest, partners) -> None:
+    seen = set()
+    ordered = []
+    for partner in partners:
+        if partner.institution_id != request.institution_id:
+            raise WorkflowError(_("%(partner)s is another institution's partner.")
+                                % {"partner": partner})
+        if not partner.active:
+            raise WorkflowError(_("%(partner)s is not active.") % {"partner": partner})
+        if partner.pk not in seen:
+            seen.add(partner.pk)
+            ordered.append(partner)
+    request.rota.filter(outcome=RotaEntry.Outcome.PENDING).delete()
+    start = (request.rota.order_by("-position").values_list("position", flat=True).first()
+             or 0)
+    RotaEntry.objects.bulk_create([
+        RotaEntry(request=request, position=start + i, partner=p)
+        for i, p in enumerate(ordered, start=1)
+    ])
+    if request.partner_id is None and ordered:
+        request.partner = ordered[0]
+        request.save(update_fields=["partner"])
+
+
+def borrowing_request_set_rota(*, request, partners, user, version=None) -> BorrowingRequest:
+    """Choose the partner(s) to ask, in order. Only before the request is sent."""
+    if request.status not in BR.UNANSWERED:
+        raise WorkflowError(_("The rota can be changed only before the request is sent."))
+
+    def apply(r):
+        r.partner = None
+        _set_rota(r, partners)
+        first = r.rota.filter(outcome=RotaEntry.Outcome.PENDING).first()
+        r.partner = first.partner if first else None
+
+    names = ", ".join(p.name for p in partners) or _("(none)")
+    return update_fields(request=request, user=user, version=version, action="set_rota",
+                         note=_("Rota: %(names)s") % {"names": names}, apply=apply)
+
+
+def current_attempt_id(request: BorrowingRequest) -> str:
+    entry = request.rota.filter(outcome=RotaEntry.Outcome.ASKED).order_by("-position").first()
+    return entry.attempt_id if entry else ""
+
+
+def _next_pending(request) -> RotaEntry | None:
+    return request.rota.filter(outcome=RotaEntry.Outcome.PENDING).order_by("position").first()
+
+
+# --- sending and the partner's answers -------------------------------------------------------
+
+
+def borrowing_request_edit(*, request, user, version=None, citation: dict, **fields):
+    if request.is_final:
+        raise WorkflowError(_("A closed request cannot be edited; reactivate it first."))
+    allowed = {"needed_before", "max_cost", "patron_fee", "note_to_partner", "internal_note",
+               "assigned_to"}
+    if set(fields) - allowed or set(citation) - set(BR.CITATION_FIELDS):
+        raise ValueError("unknown fields")
+
+    def apply(r):
+        for name, value in citation.items():
+            setattr(r, name, (value or "").strip())
+        for name, value in fields.items():
+            setattr(r, name, value)
+        if r.temporary_item_id:
+            BibRecord.objects.filter(items=r.temporary_item_id).update(
+                title=r.title, author=r.author, isbn=r.isbn, issn=r.issn, year=r.year)
+
+    return update_fields(request=request, user=user, version=version, action="edit",
+                         apply=apply, note=_("Request details edited."))
+
+
+def borrowing_request_send(*, request, user, version=None) -> BorrowingRequest:
+    entry = _next_pending(request)
+    if entry is None:
+        raise WorkflowError(_("There is no partner left to ask: add one to the rota first."))
+    partner = entry.partner
+
+    def apply(r):
+        now = timezone.now()
+        RotaEntry.objects.filter(pk=entry.pk).update(
+            outcome=RotaEntry.Outcome.ASKED, asked_at=now,
+            attempt_id=f"{r.number}-{entry.position}")
+        r.partner = partner
+        r.reason = ""
+        r.needs_attention = False
+        r.attention_reason = ""
+        tell_partner(r, "request", user)
+
+    return change_state(request=request, transition="send", user=user, version=version,
+                        apply=apply, note=_("Sent to %(partner)s.") % {"partner": partner})
+
+
+def borrowing_request_make_ready(*, request, user, version=None):
+    return change_state(request=request, transition="make_ready", user=user, version=version)
+
+
+def _answered(request, outcome, reason=""):
+    RotaEntry.objects.filter(request=request, outcome=RotaEntry.Outcome.ASKED).update(
+        outcome=outcome, reason=reason, answered_at=timezone.now())
+
+
+def borrowing_request_will_supply(*, request, user=None, version=None, note="",
+                                  source=Source.STAFF):
+    return change_state(request=request, transition="will_supply", user=user, version=version,
+                        note=note, source=source)
+
+
+def borrowing_request_accepted(*, request, user=None, version=None, note="",
+                               source=Source.STAFF):
+    return change_state(request=request, transition="accept", user=user, version=version,
+                        note=note, source=source)
+
+
+def borrowing_request_conditional(*, request, condition: str, reply_by=None, user=None,
+                                  version=None, source=Source.STAFF):
+    if not condition.strip():
+        raise WorkflowError(_("Say what the partner's condition is."))
+
+    def apply(r):
+        r.condition_text = condition.strip()
+        r.condition_reply_by = reply_by
+        r.needs_attention = True
+        r.attention_reason = _("Answer the partner's condition.")
+
+    return change_state(request=request, transition="set_conditional", user=user,
+                        version=version, apply=apply, source=source,
+                        note=_("Condition: %(c)s") % {"c": condition})
+
+
+def borrowing_request_accept_conditions(*, request, user, version=None):
+    def apply(r):
+        r.needs_attention = False
+        r.attention_reason = ""
+        tell_partner(r, "conditions_accepted", user)
+
+    return change_state(request=request, transition="accept_conditions", user=user,
+                        version=version, apply=apply, note=_("Conditions accepted."))
+
+
+def borrowing_request_rejected(*, request, reason: str, user=None, version=None,
+                               source=Source.STAFF, action="reject"):
+    """The partner said no (or we refused its conditions): on to the next partner."""
+    if not reason.strip():
+        raise WorkflowError(_("Give the partner's reason."))
+
+    def apply(r):
+        if action == "reject_conditions":
+            tell_partner(r, "conditions_rejected", user)
+        _answered(r, RotaEntry.Outcome.REJECTED, reason)
+        r.reason = reason
+        r.condition_text = ""
+        nxt = _next_pending(r)
+        if nxt is None:
+            r.needs_attention = True
+            r.attention_reason = _("End of rota: no partner left to ask.")
+        else:
+            r.partner = nxt.partner
+
+    request = change_state(request=request, transition="reject", user=user, version=version,
+                           apply=apply, source=source, action=action,
+                           note=_("Rejected: %(reason)s") % {"reason": reason})
+    nxt = _next_pending(request)
+    if nxt is not None:
+        # Straight on to the next partner: ready to be sent to it (staff check and send).
+        request = change_state(
+            request=request, transition="make_ready", user=user, source=Source.SYSTEM,
+            note=_("Next partner in the rota: %(partner)s.") % {"partner": nxt.partner})
+    return request
+
+
+def borrowing_request_reject_conditions(*, request, user, version=None, reason=""):
+    return borrowing_request_rejected(
+        request=request, user=user, version=version, action="reject_conditions",
+        reason=reason or _("We did not accept the partner's conditions."))
+
+
+def _patron_due_date(request, partner_due: datetime.date | None) -> datetime.date | None:
+    """Partner's due date minus the partner's mail delay, never later than the temporary
+    item's terms of use allow (maximum total loan days from receipt)."""
+    if partner_due is None:
+        return None
+    due = partner_due - datetime.timedelta(days=request.partner.mail_delay_days
+                                           if request.partner_id else 0)
+    terms = _terms(request)
+    if terms is not None and terms.max_total_loan_days and request.received_at:
+        limit = (timezone.localtime(request.received_at).date()
+                 + datetime.timedelta(days=terms.max_total_loan_days))
+        due = min(due, limit)
+    return due
+
+
+def _terms(request):
+    item = request.temporary_item
+    if item is None:
+        return None
+    return terms_of_use_for(item=item, patron_group_code=request.patron.group.code)
+
+
+def borrowing_request_shipped(*, request, due_date=None, barcode="", user=None, version=None,
+                              source=Source.STAFF, note=""):
+    def apply(r):
+        _answered(r, RotaEntry.Outcome.SUPPLIED)
+        r.partner_due_date = due_date
+        r.partner_item_barcode = normalize_barcode(barcode) if barcode else ""
+
+    return change_state(request=request, transition="ship_physically", user=user,
+                        version=version, apply=apply, source=source, note=note or (
+                            _("Due at the partner %(date)s.") % {"date": due_date}
+                            if due_date else ""))
+
+
+def borrowing_request_shipped_digitally(*, request, url="", uploaded_file=None, user=None,
+                                        version=None, source=Source.STAFF):
+    """An article arrived: deliver it to the patron at once and complete the request."""
+    if not url and uploaded_file is None:
+        raise WorkflowError(_("Give the partner's link or upload the file."))
+
+    def apply(r):
+        _answered(r, RotaEntry.Outcome.SUPPLIED)
+        r.digital_url = url
+        if uploaded_file is not None:
+            r.digital_file.save(uploaded_file.name, uploaded_file, save=False)
+
+    request = change_state(request=request, transition="ship_digitally", user=user,
+                           version=version, apply=apply, source=source)
+    return borrowing_request_deliver_digitally(request=request, user=user)
+
+
+def borrowing_request_deliver_digitally(*, request, user=None):
+    def apply(r):
+        r.download_token = secrets.token_urlsafe(32)
+        r.download_expires_at = timezone.now() + datetime.timedelta(days=ARTICLE_LINK_DAYS)
+        r.delivered_at = timezone.now()
+        link = settings.KAUKO_BASE_URL + reverse("ill:article_download",
+                                                 args=[r.download_token])
+        _patron_letter(r, "patron_article_delivery", user, link=link,
+                       expires_at=r.download_expires_at)
+
+    return change_state(request=request, transition="complete", user=user, apply=apply,
+                        source=Source.SYSTEM, action="deliver_to_patron",
+                        note=_("Delivered to the patron by e-mail; the link works for "
+                               "%(days)s days.") % {"days": ARTICLE_LINK_DAYS})
+
+
+def article_opened(*, token: str) -> BorrowingRequest | None:
+    """The patron opened the download link: count it, or None when unknown or expired."""
+    with transaction.atomic():
+        request = (BorrowingRequest.objects.select_for_update()
+                   .filter(download_token=token).first())  # two clicks at once count twice
+        if request is None or not token:
+            return None
+        if request.download_expires_at and request.download_expires_at < timezone.now():
+            return None
+        request.open_count += 1
+        if request.first_opened_at is None:
+            request.first_opened_at = timezone.now()
+            record(request=request, action="article_opened", source=Source.PATRON,
+                   note=_("The patron opened the article."))
+        request.save(update_fields=["open_count", "first_opened_at"])
+    return request
+
+
+# --- the item here -----------------------------------------------------------------------------
+
+
+def borrowing_request_receive(*, request, barcode: str, user, version=None,
+                              due_date=None) -> BorrowingRequest:
+    """The RS office has the item: it gets the scanned barcode and goes in transit to the
+    pickup desk (or to office delivery)."""
+    value = normalize_barcode(barcode)
+    if not value:
+        raise WorkflowError(_("Scan or type the item's barcode."))
+    item = request.temporary_item
+    if item is None:
+        raise WorkflowError(_("This request has no temporary item to receive."))
+    clash = (ItemBarcode.objects.filter(institution=request.institution, barcode=value)
+             .exclude(item=item).select_related("item__bib").first())
+    if clash is not None:
+        raise WorkflowError(_(
+            "Barcode %(barcode)s is already on another item (%(title)s). Scan the item's "
+            "other barcode or its RFID tag, or give it a new label."
+        ) % {"barcode": value, "title": clash.item.bib.title})
+
+    def apply(r):
+        ItemBarcode.objects.get_or_create(
+            institution=r.institution, barcode=value,
+            defaults={"item": item, "kind": ItemBarcode.Kind.PARTNER})
+        r.received_at = timezone.now()
+        if due_date is not None:
+            r.partner_due_date = due_date
+        r.patron_due_date = _patron_due_date(r, r.partner_due_date)
+        _answered(r, RotaEntry.Outcome.SUPPLIED)
+        _send_to_pickup(r, user)
+        if r.profile is None or r.profile.send_received:
+            tell_partner(r, "received", user)
+
+    return change_state(request=request, transition="receive", user=user, version=version,
+                        apply=apply, note=_("Received with barcode %(b)s.") % {"b": value})
+
+
+def _send_to_pickup(request, user) -> None:
+    item = Item.objects.select_for_update().get(pk=request.temporary_item_id)
+    item.status = Item.Status.IN_PLACE
+    item.save(update_fields=["status"])
+    hold = Hold.objects.select_for_update().get(pk=request.hold_id)
+    hold.desk_pickup_only = bool(request.partner and request.partner.is_international)
+    hold.save(update_fields=["desk_pickup_only"])
+    try:
+        send_item_to_pickup(item=item, hold=hold, user=user)
+    except DeskError as exc:
+        raise WorkflowError(exc.message) from exc
+
+
+def borrowing_request_return_to_partner(*, request, user=None, version=None,
+                                        source=Source.STAFF):
+    def apply(r):
+        item = r.temporary_item
+        if item is not None:
+            Item.objects.filter(pk=item.pk).update(status=Item.Status.WITH_PARTNER,
+                                                   status_changed_at=timezone.now())
+        tell_partner(r, "shipped_return", user)
+
+    return change_state(request=request, transition="return_to_partner", user=user,
+                        version=version, apply=apply, source=source)
+
+
+def borrowing_request_complete(*, request, user=None, version=None, source=Source.STAFF,
+                               note=""):
+    def apply(r):
+        _retire_temporary_item(r)
+
+    return change_state(request=request, transition="complete", user=user, version=version,
+                        apply=apply, source=source, note=note)
+
+
+def _retire_temporary_item(request) -> None:
+    """The borrowed item is gone for good: hide it from every shelf and list."""
+    if request.temporary_item_id:
+        Item.objects.filter(pk=request.temporary_item_id).exclude(
+            status__in=[Item.Status.LOST, Item.Status.DAMAGED]).update(
+            status=Item.Status.WITH_PARTNER, status_changed_at=timezone.now())
+
+
+def borrowing_request_reactivate(*, request, user, version=None, note=""):
+    return change_state(request=request, transition="reactivate", user=user, version=version,
+                        note=note or _("Reactivated."))
+
+
+def borrowing_request_report(*, request, what: str, user, version=None, note=""):
+    if what not in ("lost", "damaged"):
+        raise ValueError(what)
+
+    def apply(r):
+        if r.temporary_item_id:
+            Item.objects.filter(pk=r.temporary_item_id).update(
+                status=Item.Status.LOST if what == "lost" else Item.Status.DAMAGED)
+
+    return change_state(request=request, transition=f"report_{what}", user=user,
+                        version=version, apply=apply, note=note)
+
+
+# --- renewals ----------------------------------------------------------------------------------
+
+
+def renewal_refusal(request, *, by_patron: bool, today=None) -> str | None:
+    """Why a renewal may not be asked for now, or None when it may."""
+    today = today or timezone.localdate()
+    if request.status not in (BR.S.LOANED, BR.S.RENEWED, BR.S.RENEWAL_REFUSED, BR.S.OVERDUE):
+        return _("Only an item on loan can be renewed (this request is “%(status)s”).") % {
+            "status": request.get_status_display()}
+    if not request.uses("renew"):
+        return _("%(partner)s does not take renewals.") % {"partner": request.partner}
+    received = timezone.localtime(request.received_at).date() if request.received_at else None
+    return terms_renewal_refusal(_terms(request), renewals=request.renewals, started=received,
+                                 due=request.patron_due_date, by_patron=by_patron, today=today)
+
+
+def borrowing_request_request_renewal(*, request, user=None, version=None, by_patron=False,
+                                      source=Source.STAFF):
+    refusal = renewal_refusal(request, by_patron=by_patron)
+    if refusal:
+        raise WorkflowError(refusal)
+
+    def apply(r):
+        tell_partner(r, "renew", user)
+
+    return change_state(request=request, transition="request_renewal", user=user,
+                        version=version, apply=apply, source=source)
+
+
+def borrowing_request_renewal_answer(*, request, granted: bool, new_due_date=None, user=None,
+                                     version=None, source=Source.STAFF, note=""):
+    if granted and new_due_date is None:
+        raise WorkflowError(_("Give the new due date the partner granted."))
+
+    def apply(r):
+        if granted:
+            r.renewals += 1
+            r.partner_due_date = new_due_date
+            r.patron_due_date = _patron_due_date(r, new_due_date)
+            _sync_loan_due_date(r)
+        _patron_letter(r, "patron_renewal_result", user, renewal={
+            "answer": "yes" if granted else "no",
+            "new_due_date": r.patron_due_date})
+
+    request = change_state(
+        request=request, transition="renewal_granted" if granted else "renewal_refused",
+        user=user, version=version, apply=apply, source=source, note=note)
+    return request
+
+
+def _sync_loan_due_date(request) -> None:
+    """The patron's ILL loan is due when the borrowing request says (after a renewal)."""
+    if request.temporary_item_id and request.patron_due_date:
+        # The desk checks the ILL maximum on the loan's own renewal count: keep it in step.
+        Loan.objects.filter(item_id=request.temporary_item_id, returned_at__isnull=True).update(
+            due_at=end_of_day(request.patron_due_date), renewals=request.renewals)
+
+
+# --- cancelling --------------------------------------------------------------------------------
+
+
+def borrowing_request_cancel(*, request, reason: str, user, version=None,
+                             notify_patron: bool = False, by_patron: bool = False):
+    """Cancel. Once a partner has the request (and its profile says so) we must ask it
+    first: the request waits for its answer."""
+    if not reason.strip():
+        raise WorkflowError(_("Give a reason for cancelling."))
+    if request.status in BR.AT_PARTNER and request.uses("cancel_response"):
+        def ask(r):
+            r.reason = reason
+            tell_partner(r, "cancel", user)
+            if notify_patron:
+                _patron_letter(r, "patron_cancellation_notice", user)
+
+        return change_state(request=request, transition="ask_to_cancel", user=user,
+                            version=version, apply=ask, note=reason)
+
+    def apply(r):
+        r.reason = reason
+        if r.previous_status in BR.AT_PARTNER:
+            tell_partner(r, "cancel", user)
+        RotaEntry.objects.filter(request=r, outcome__in=[
+            RotaEntry.Outcome.PENDING, RotaEntry.Outcome.ASKED]).update(
+            outcome=RotaEntry.Outcome.CANCELLED)
+        _remove_temporary_records(r)
+        if notify_patron:
+            _patron_letter(r, "patron_cancellation_notice", user)
+
+    return change_state(request=request,
+                        transition="cancel_by_patron" if by_patron else "cancel_by_staff",
+                        user=user, version=version, apply=apply, note=reason)
+
+
+def borrowing_request_cancel_answer(*, request, cancelled: bool, user=None, version=None,
+                                    source=Source.STAFF, note=""):
+    def apply(r):
+        if cancelled:
+            _remove_temporary_records(r)
+            RotaEntry.objects.filter(request=r, outcome__in=[
+                RotaEntry.Outcome.PENDING, RotaEntry.Outcome.ASKED]).update(
+                outcome=RotaEntry.Outcome.CANCELLED)
+
+    return change_state(request=request,
+                        transition="cancel_by_staff" if cancelled else "cancel_refused",
+                        user=user, version=version, apply=apply, source=source,
+                        action="cancel_confirmed" if cancelled else "cancel_refused",
+                        note=note or (_("The partner agreed to cancel.") if cancelled
+                                      else _("The partner would not cancel.")))
+
+
+# --- other ways to fill the need ----------------------------------------------------------------
+
+
+def borrowing_request_fill_from_collection(*, request, item: Item, user, version=None):
+    """Found in our own collection: a hold on our item for the patron, request closed."""
+    if item.institution_id != request.institution_id or item.is_temporary:
+        raise WorkflowError(_("Pick one of our own items."))
+
+    def apply(r):
+        Hold.objects.create(institution=r.institution, patron=r.patron, bib=item.bib,
+                            item=item, pickup_desk=r.pickup_desk,
+                            office_delivery=r.office_delivery,
+                            delivery_address=r.delivery_address,
+                            note=_("From ILL request %(n)s") % {"n": r.number})
+        _remove_temporary_records(r)
+
+    return change_state(request=request, transition="close_fulfilled_otherwise", user=user,
+                        version=version, apply=apply, action="fill_from_collection",
+                        note=_("Found in our collection: hold placed on %(item)s.")
+                        % {"item": item})
+
+
+def borrowing_request_to_purchase(*, request, user, version=None, note="",
+                                  notify_patron=False):
+    def apply(r):
+        PurchaseRequest.objects.create(
+            institution=r.institution, borrowing_request=r, patron=r.patron, note=note,
+            created_by=user, **{f: getattr(r, f) for f in BR.CITATION_FIELDS})
+        _remove_temporary_records(r)
+        if notify_patron:
+            _patron_letter(r, "patron_purchase_notice", user)
+
+    return change_state(request=request, transition="close_fulfilled_otherwise", user=user,
+                        version=version, apply=apply, action="purchase_request",
+                        note=note or _("Turned into a purchase request."))
+
+
+PATRON_QUERY_TYPES = ("patron_query", "patron_query_freely_available", "patron_query_more_info")
+
+
+def borrowing_request_query_patron(*, request, letter_code: str, message: str, user,
+                                   link: str = ""):
+    if letter_code not in PATRON_QUERY_TYPES:
+        raise WorkflowError(_("Unknown query type."))
+    if not request.patron.email:
+        raise WorkflowError(_("The patron has no e-mail address."))
+    with transaction.atomic():
+        _patron_letter(request, letter_code, user, message=message, link=link)
+        record(request=request, action="query_patron", user=user,
+               note=message, from_status=request.status, to_status=request.status)

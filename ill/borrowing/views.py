@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ill.borrowing import services
+from ill.borrowing.actions import BY_NAME, valid_actions
+from ill.borrowing.filters import QUEUES, BorrowingRequestFilter
+from ill.borrowing.forms import BorrowingRequestCreateForm, EditForm
+from ill.borrowing.selectors import borrowing_detail, borrowing_list, queue_counts
+from ill.models import BorrowingRequest
+from ill.workflow import WorkflowError
+from kauko.access import require_perm, staff_institution
+
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+def _request_or_404(request, pk, *perms):
+    institution = staff_institution(request)
+    require_perm(request, *perms)
+    obj = borrowing_detail(institution=institution, pk=pk)
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def _list_rows(rows):
+    """What each row shows, worked out once per page: per-row get_FOO_display (which
+    translates every choice label on each call), {% url %} and date filters were most of a
+    200-row page's time."""
+    status = {k: str(v) for k, v in BorrowingRequest.Status.choices}
+    kind = {k: str(v) for k, v in BorrowingRequest.Type.choices}
+    detail = reverse("ill:borrowing_detail", args=[0])[:-2]  # ".../borrowing/" + pk + "/"
+    for r in rows:
+        r.status_label = status.get(r.status, r.status)
+        r.type_label = kind.get(r.request_type, r.request_type)
+        r.url = f"{detail}{r.pk}/"
+        r.due_text = r.patron_due_date.strftime("%d.%m.%Y") if r.patron_due_date else "–"
+        r.created_text = timezone.localtime(r.created_at).strftime("%d.%m.%Y")
+    return rows
+
+
+@login_required
+@require_GET
+def borrowing_list_view(request):
+    institution = staff_institution(request)
+    require_perm(request, "ill.view_borrowingrequest")
+    filterset = BorrowingRequestFilter(request.GET or None, institution=institution,
+                                       user=request.user,
+                                       queryset=borrowing_list(institution=institution))
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    if not request.GET.get("o"):
+        rows = rows.order_by("-created_at", "-id")
+    try:
+        size = int(request.GET.get("size", 50))
+    except ValueError:
+        size = 50
+    size = size if size in PAGE_SIZES else 50
+    try:
+        page = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page = 1
+    # No total count: on a million requests counting costs more than the page itself.
+    window = list(rows[(page - 1) * size: page * size + 1])
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "ill/borrowing/list.html", {
+        "filter": filterset, "rows": _list_rows(window[:size]), "page": page, "size": size,
+        "has_next": len(window) > size, "has_previous": page > 1,
+        "querystring": params.urlencode(), "queues": [
+            (key, queue.label, count) for (key, queue), count in zip(
+                QUEUES.items(), queue_counts(institution=institution).values(), strict=True)],
+        "current_queue": request.GET.get("queue", ""), "page_sizes": PAGE_SIZES,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def borrowing_create(request):
+    institution = staff_institution(request)
+    require_perm(request, "ill.add_borrowingrequest")
+    form = BorrowingRequestCreateForm(request.POST or None, institution=institution,
+                                      initial={"request_type": "loan"})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = services.borrowing_request_create(
+                institution=institution, patron=form.patron, user=request.user,
+                request_type=data["request_type"],
+                citation={k: data[k] for k in BorrowingRequest.CITATION_FIELDS},
+                pickup_desk=data["pickup_desk"], office_delivery=data["office_delivery"],
+                needed_before=data["needed_before"], max_cost=data["max_cost"],
+                patron_fee=data["patron_fee"], note_to_partner=data["note_to_partner"],
+                internal_note=data["internal_note"], partners=form.ordered_partners())
+        except WorkflowError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Request %(number)s created.") % {
+                "number": created.number})
+            return redirect("ill:borrowing_detail", pk=created.pk)
+    return render(request, "ill/borrowing/form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def borrowing_detail_view(request, pk: int):
+    obj = _request_or_404(request, pk, "ill.view_borrowingrequest")
+    actions = []
+    for action in valid_actions(obj):
+        form = action.form(initial={"version": obj.version}, request_obj=obj,
+                           prefix=action.name)
+        actions.append((action, form))
+    from kauko.letters import letters_about
+
+    return render(request, "ill/borrowing/detail.html", {
+        "r": obj, "actions": actions,
+        "edit_form": EditForm(instance=obj, initial={"version": obj.version})
+        if not obj.is_final else None,
+        "letters": letters_about(obj),
+        "can_act": request.user.has_perm("ill.change_borrowingrequest"),
+    })
+
+
+def run_action(request, obj, action, detail_url: str):
+    """Validate an action's form, check it is still valid, run it, and say how it went.
+
+    Borrowing and lending actions share this: the form, the state check and the service
+    differ per action, the handling around them does not."""
+    form = action.form(request.POST, request.FILES, request_obj=obj, prefix=action.name)
+    if not form.is_valid():
+        errors = "; ".join(str(e) for field in form.errors.values() for e in field)
+        messages.error(request, _("%(action)s: %(errors)s") % {"action": action.label,
+                                                                "errors": errors})
+    elif not action.is_valid(obj):
+        messages.error(request, _("“%(action)s” is not possible now: the request is "
+                                  "“%(status)s”.") % {"action": action.label,
+                                                      "status": obj.get_status_display()})
+    else:
+        try:
+            action.run(obj, form, request.user)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(action)s: done.") % {"action": action.label})
+    return HttpResponseRedirect(detail_url)
+
+
+@login_required
+@require_POST
+def borrowing_action(request, pk: int, name: str):
+    obj = _request_or_404(request, pk, "ill.change_borrowingrequest")
+    action = BY_NAME.get(name)
+    if action is None:
+        raise Http404
+    return run_action(request, obj, action, reverse("ill:borrowing_detail", args=[obj.pk]))
+
+
+@login_required
+@require_POST
+def borrowing_edit(request, pk: int):
+    obj = _request_or_404(request, pk, "ill.change_borrowingrequest")
+    form = EditForm(request.POST, instance=BorrowingRequest.objects.get(pk=obj.pk))
+    if not form.is_valid():
+        messages.error(request, _("Check the details: %(errors)s") % {
+            "errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())})
+    else:
+        data = form.cleaned_data
+        try:
+            services.borrowing_request_edit(
+                request=obj, user=request.user, version=data["version"],
+                citation={k: data[k] for k in BorrowingRequest.CITATION_FIELDS},
+                **{k: data[k] for k in ("needed_before", "max_cost", "patron_fee",
+                                        "note_to_partner", "internal_note")})
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+    return redirect("ill:borrowing_detail", pk=obj.pk)
+
+
+@login_required
+@require_POST
+def borrowing_bulk(request):
+    """Bulk send or cancel: each request goes through its own service call, and each
+    refusal is reported by number."""
+    institution = staff_institution(request)
+    require_perm(request, "ill.change_borrowingrequest")
+    operation = request.POST.get("operation")
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    chosen = list(BorrowingRequest.objects.filter(institution=institution, pk__in=ids)
+                  .select_related("partner"))
+    if operation not in ("send", "cancel") or not chosen:
+        messages.error(request, _("Choose requests and what to do with them."))
+        return redirect(request.POST.get("next") or "ill:borrowing_list")
+    done, refused = [], []
+    for obj in chosen:
+        try:
+            if operation == "send":
+                services.borrowing_request_send(request=obj, user=request.user)
+            else:
+                services.borrowing_request_cancel(
+                    request=obj, user=request.user,
+                    reason=request.POST.get("reason") or _("Cancelled by staff"))
+            done.append(obj.number)
+        except WorkflowError as exc:
+            refused.append(f"{obj.number}: {exc.message}")
+    if done:
+        messages.success(request, _("Done: %(numbers)s") % {"numbers": ", ".join(done)})
+    for line in refused:
+        messages.error(request, line)
+    next_url = request.POST.get("next", "")
+    return redirect(next_url if next_url.startswith("/") else "ill:borrowing_list")
+
+
+@require_GET
+def article_download(request, token: str):
+    """The patron's expiring link to a delivered article (no login: the token is the key)."""
+    obj = services.article_opened(token=token)
+    if obj is None:
+        return render(request, "ill/article_expired.html", status=404)
+    if obj.digital_file:
+        return FileResponse(obj.digital_file.open("rb"), as_attachment=True,
+                            filename=obj.digital_file.name.rsplit("/", 1)[-1])
+    if obj.digital_url:
+        return HttpResponseRedirect(obj.digital_url)
+    raise PermissionDenied
+

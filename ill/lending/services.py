@@ -1,0 +1,653 @@
+"""Lending: the business rules behind every staff action on a lending request.
+
+Each service takes keyword arguments, changes the status through `ill.workflow` (row lock,
+transition check, version, history) and moves our item inside that same transaction, with
+the item row locked: the item's status and location always agree with the request's status.
+What the partner is told goes through `tell_partner`, after commit: a letter to an e-mail
+partner now, an ISO 18626 message later (the event names are the ISO steps of DOMAIN.md §5).
+"""
+
+from __future__ import annotations
+
+import datetime
+import mimetypes
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circulation.models import Hold
+from fulfillment.models import Item, Library, normalize_barcode
+from fulfillment.selectors import item_by_barcode, terms_of_use_for
+from ill.borrowing.services import rs_library_for
+from ill.lending.locate import find_candidates, is_available
+from ill.models import Source, next_number
+from ill.models.lending import LendingCandidate, LendingRequest
+from ill.workflow import WorkflowError, after_commit, change_state, record, update_fields
+
+LR = LendingRequest
+DEFAULT_LOAN_DAYS = 28
+
+
+# --- telling the partner ---------------------------------------------------------------------
+
+
+@dataclass
+class LendingLetterRequest:
+    """The lending request as letters see it (names agreed in kauko.letter_types): our
+    number is `number`, the partner's is `partner_request_id`, and `partner_due_date` is
+    the due date we give the partner."""
+
+    number: str
+    title: str
+    author: str
+    request_type_label: str
+    citation_text: str
+    partner_request_id: str
+    partner_due_date: datetime.date | None
+    needed_before: datetime.date | None
+    max_cost: Decimal | None
+    condition_text: str
+    reply_by: datetime.date | None
+    reason: str
+    delivery_address: str
+    # Borrowing names some shared templates test; a lending request has none of them.
+    pickup_desk: None = None
+    office_delivery: bool = False
+    patron_due_date: None = None
+    note_to_partner: str = ""
+
+    @classmethod
+    def of(cls, r: LendingRequest) -> LendingLetterRequest:
+        return cls(
+            number=r.number, title=r.article_title or r.title, author=r.author,
+            request_type_label=str(r.get_service_type_display()),
+            citation_text=r.display_citation, partner_request_id=r.partner_request_id,
+            partner_due_date=r.due_date, needed_before=r.needed_before, max_cost=r.max_cost,
+            condition_text=r.condition_text, reply_by=r.condition_reply_by, reason=r.reason,
+            delivery_address=r.delivery_address or (r.partner.address if r.partner_id else ""),
+        )
+
+
+def item_context(request: LendingRequest) -> dict | None:
+    item = request.item
+    if item is None:
+        return None
+    return {"barcode": item.primary_barcode, "title": item.bib.title}
+
+
+def letter_context(request: LendingRequest, **extra) -> dict:
+    return {"request": LendingLetterRequest.of(request), "partner": request.partner,
+            "library": request.rs_library, "item": item_context(request), "message": "",
+            **extra}
+
+
+# What the partner hears at each step. E-mail partners get the letter; ISO 18626 partners
+# will get the message in the comment (SAM = supplying agency message).
+PARTNER_LETTERS = {
+    "will_supply": "lending_will_supply",        # SAM RequestResponse WillSupply
+    "conditional": "lending_conditional",        # SAM WillSupply + deliveryInfo/loanCondition
+    "unfilled": "lending_unfilled",              # SAM RequestResponse Unfilled + reasonUnfilled
+    "shipped": "lending_shipped",                # SAM StatusChange Loaned (+ dueDate, itemId)
+    "shipped_digitally": "lending_shipped",      # SAM StatusChange CopyCompleted
+    "renewal_answer": "lending_renewal_answer",  # SAM RenewResponse answerYesNo (+ dueDate)
+    "cancel_answer": "lending_cancel_answer",    # SAM CancelResponse answerYesNo
+    "overdue": "lending_overdue",                # SAM StatusChange Overdue
+    "recall": "lending_recall",                  # SAM StatusChange Recalled
+    "checked_in": "lending_checked_in",          # SAM StatusChange LoanCompleted
+    "expired": "lending_unfilled",               # SAM RequestResponse Unfilled
+}
+
+
+def tell_partner(request: LendingRequest, event: str, user=None, attachments=(),
+                 **data) -> None:
+    """Tell the requesting partner about a step, in its channel, once the change commits.
+
+    Call inside the state change's transaction, so nothing is sent for a change that did
+    not happen."""
+    partner = request.partner
+    if partner.is_iso:
+        try:
+            from ill.outbox import services as iso_outbound
+        except ImportError:  # the ISO 18626 outbox has not landed yet
+            return
+        handler = getattr(iso_outbound, "lending_event", None)
+        if handler is not None:
+            handler(request=request, event=event, user=user, **data)
+        return
+    code = PARTNER_LETTERS[event]
+    context = letter_context(request, **data)
+    institution = request.institution
+    user_id = user.pk if user is not None and user.pk else None
+    files = list(attachments)
+
+    def _send():
+        from kauko.letters import send_letter
+        from kauko.models import StaffUser
+
+        sent_by = StaffUser.objects.filter(pk=user_id).first() if user_id else None
+        send_letter(institution=institution, code=code, to=partner.email,
+                    language=partner.language, context=context, about=request,
+                    sent_by=sent_by, attachments=files)
+
+    after_commit(_send)
+
+
+# --- our item ---------------------------------------------------------------------------------
+
+
+def _outgoing_location(request: LendingRequest):
+    location = request.rs_library.outgoing_location
+    if location is None:
+        raise WorkflowError(_("The resource sharing library has no outgoing location: a "
+                              "configuration admin must set one first."))
+    return location
+
+
+def _take_item(request: LendingRequest, item: Item) -> Item:
+    """Our item joins the resource sharing process: status set, moved to the outgoing
+    location until it comes back. The row is locked so a desk loan at the same moment
+    cannot take it too."""
+    outgoing = _outgoing_location(request)
+    locked = Item.objects.select_for_update().get(pk=item.pk)
+    if locked.institution_id != request.institution_id or locked.is_temporary:
+        raise WorkflowError(_("Pick one of our own items."))
+    if not is_available(locked):
+        raise WorkflowError(_("That item is “%(status)s”: it cannot be lent now.")
+                            % {"status": locked.get_status_display()})
+    locked.status = Item.Status.RESOURCE_SHARING
+    locked.location = outgoing
+    locked.status_changed_at = timezone.now()
+    locked.save(update_fields=["status", "location", "status_changed_at"])
+    request.item = locked
+    return locked
+
+
+def _release_item(request: LendingRequest, status: str = Item.Status.IN_PLACE) -> None:
+    """Our item goes back to its permanent location (and, unless lost or damaged, on the
+    shelf)."""
+    if request.item_id is None:
+        return
+    locked = Item.objects.select_for_update().get(pk=request.item_id)
+    if locked.status != Item.Status.RESOURCE_SHARING and status == Item.Status.IN_PLACE:
+        return  # someone already put it elsewhere (e.g. declared it missing): leave it
+    locked.status = status
+    locked.location_id = locked.permanent_location_id
+    locked.status_changed_at = timezone.now()
+    locked.save(update_fields=["status", "location", "status_changed_at"])
+
+
+def _check_scanned(request: LendingRequest, barcode: str) -> None:
+    """The scanned barcode must be this request's item (any of its barcodes)."""
+    if not normalize_barcode(barcode or ""):
+        raise WorkflowError(_("Scan the item's barcode to confirm it is the right item."))
+    if request.item_id is None:
+        raise WorkflowError(_("No item is located for this request yet."))
+    scanned = item_by_barcode(institution=request.institution, barcode=barcode)
+    if scanned is None or scanned.pk != request.item_id:
+        raise WorkflowError(_("Barcode %(barcode)s is not this request's item (%(expected)s). "
+                              "Check that you have the right book.")
+                            % {"barcode": normalize_barcode(barcode),
+                               "expected": request.item.primary_barcode})
+
+
+def default_due_date(request: LendingRequest, *, today: datetime.date | None = None
+                     ) -> datetime.date:
+    """The due date the lending terms of use give: those of the outgoing location, where
+    our item waits while it is away."""
+    today = today or timezone.localdate()
+    days = DEFAULT_LOAN_DAYS
+    if request.item_id:
+        terms = terms_of_use_for(item=request.item, patron_group_code=None)
+        if terms is not None:
+            days = terms.loan_period_days
+    return today + datetime.timedelta(days=days)
+
+
+def item_has_other_holds(request: LendingRequest) -> bool:
+    """Our own patrons waiting for this title: then a renewal must not go automatically."""
+    if request.item_id is None:
+        return False
+    item = request.item
+    return Hold.objects.filter(institution_id=request.institution_id,
+                               state__in=Hold.ACTIVE_STATES,
+                               bib_id=item.bib_id).exists()
+
+
+# --- creation and locate ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def lending_request_create(
+    *,
+    institution,
+    partner,
+    citation: dict,
+    partner_request_id: str = "",
+    service_type: str = LR.ServiceType.LOAN,
+    needed_before: datetime.date | None = None,
+    requested_delivery: str = "",
+    delivery_address: str = "",
+    max_cost: Decimal | None = None,
+    partner_note: str = "",
+    internal_note: str = "",
+    user=None,
+    source: str = Source.STAFF,
+    rs_library: Library | None = None,
+    locate: bool = True,
+) -> LendingRequest:
+    """A partner's request, entered by staff from its e-mail (or made from an ISO 18626
+    `request`), then located in our catalogue at once."""
+    if partner.institution_id != institution.pk:
+        raise WorkflowError(_("%(partner)s is another institution's partner.")
+                            % {"partner": partner})
+    if not (citation.get("title") or "").strip():
+        raise WorkflowError(_("A request needs at least a title."))
+    unknown = set(citation) - set(LR.CITATION_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown citation fields: {sorted(unknown)}")
+    partner_request_id = (partner_request_id or "").strip()
+    if partner_request_id:
+        existing = LendingRequest.objects.filter(
+            institution=institution, partner=partner,
+            partner_request_id=partner_request_id).first()
+        if existing is not None:
+            raise WorkflowError(_("%(partner)s's request %(id)s is already here as "
+                                  "%(number)s.") % {"partner": partner.name,
+                                                    "id": partner_request_id,
+                                                    "number": existing.number})
+    request = LendingRequest(
+        institution=institution, partner=partner, partner_request_id=partner_request_id,
+        rs_library=rs_library or rs_library_for(institution), service_type=service_type,
+        needed_before=needed_before, requested_delivery=requested_delivery,
+        delivery_address=delivery_address, max_cost=max_cost, partner_note=partner_note,
+        internal_note=internal_note, source=source,
+        created_by=user if user is not None and user.pk else None,
+        number=next_number(institution=institution, name="lending", prefix="L"),
+        **{k: (v or "").strip() for k, v in citation.items()},
+    )
+    try:
+        with transaction.atomic():
+            request.save()
+    except IntegrityError:  # the same id created a moment ago by someone else
+        raise WorkflowError(_("%(partner)s's request %(id)s is already here.")
+                            % {"partner": partner.name, "id": partner_request_id}) from None
+    record(request=request, action="create", user=user, source=source,
+           to_status=request.status, note=_("Created by %(who)s.") % {
+               "who": Source(source).label})
+    if locate:
+        request = lending_request_locate(request=request, user=user, source=Source.SYSTEM)
+    return request
+
+
+def _store_candidates(request: LendingRequest, candidates) -> None:
+    LendingCandidate.objects.filter(request=request).exclude(
+        matched_by=LendingCandidate.MatchedBy.STAFF).delete()
+    known = set(LendingCandidate.objects.filter(request=request).values_list("item_id",
+                                                                              flat=True))
+    LendingCandidate.objects.bulk_create([
+        LendingCandidate(request=request, item=c.item, matched_by=c.matched_by)
+        for c in candidates if c.item.pk not in known])
+
+
+def lending_request_locate(*, request, user=None, version=None, source=Source.STAFF):
+    """Match the citation against our catalogue. An available match is taken at once
+    (the item goes to the outgoing location and on the pick list); without one the request
+    is "locate failed" and staff locate by hand or reject."""
+    if request.status not in (LR.S.CREATED, LR.S.LOCATE_FAILED):
+        raise WorkflowError(_("An item is already located; choose another one instead."))
+    candidates = find_candidates(request)
+    _store_candidates(request, candidates)
+    available = [c for c in candidates if c.available]
+    for candidate in available:
+        try:
+            return change_state(
+                request=request, transition="locate_item", user=user, version=version,
+                source=source, apply=lambda r, c=candidate: _take_item(r, c.item),
+                note=_("Located %(item)s (by %(how)s).") % {
+                    "item": candidate.item,
+                    "how": LendingCandidate.MatchedBy(candidate.matched_by).label})
+        except WorkflowError:
+            continue  # taken by someone else since the search: try the next one
+    if not candidates:
+        note = _("No match in our catalogue.")
+    else:
+        note = _("%(n)s matching items, none available.") % {"n": len(candidates)}
+    if request.status == LR.S.CREATED:
+        return change_state(request=request, transition="locate_failed", user=user,
+                            version=version, source=source, note=note)
+    record(request=request, action="locate", user=user, source=source, note=note,
+           from_status=request.status, to_status=request.status)
+    return request
+
+
+def lending_request_choose_item(*, request, item: Item, user, version=None):
+    """Staff locate by hand, or choose another of the candidates."""
+    def apply(r):
+        if r.item_id == item.pk:
+            raise WorkflowError(_("That item is already the one chosen."))
+        _release_item(r)
+        _take_item(r, item)
+        LendingCandidate.objects.get_or_create(
+            request=r, item=item,
+            defaults={"matched_by": LendingCandidate.MatchedBy.STAFF})
+
+    note = _("Item chosen: %(item)s.") % {"item": item}
+    if request.status in (LR.S.CREATED, LR.S.LOCATE_FAILED):
+        return change_state(request=request, transition="locate_item", user=user,
+                            version=version, apply=apply, note=note,
+                            action="choose_item")
+    if request.status not in (LR.S.PROCESSING, LR.S.WILL_SUPPLY, LR.S.CONDITIONAL):
+        raise WorkflowError(_("The item can be changed only before it is shipped."))
+    return update_fields(request=request, user=user, version=version, action="choose_item",
+                         apply=apply, note=note)
+
+
+# --- answering ---------------------------------------------------------------------------------
+
+
+def lending_request_will_supply(*, request, user=None, version=None, note="",
+                                source=Source.STAFF):
+    def apply(r):
+        tell_partner(r, "will_supply", user, message=note)
+
+    return change_state(request=request, transition="supply", user=user, version=version,
+                        apply=apply, note=note, source=source)
+
+
+def lending_request_conditional(*, request, condition: str, reply_by=None, cost=None,
+                                user=None, version=None, note="", source=Source.STAFF):
+    condition = (condition or "").strip()
+    if cost is not None:
+        cost_text = _("Cost: %(cost)s") % {"cost": cost}
+        condition = f"{condition}; {cost_text}" if condition else cost_text
+    if not condition:
+        raise WorkflowError(_("Say what the condition is."))
+
+    def apply(r):
+        r.condition_text = condition
+        r.condition_cost = cost
+        r.condition_reply_by = reply_by
+        r.condition_answer = LR.ConditionAnswer.PENDING
+        tell_partner(r, "conditional", user, message=note)
+
+    return change_state(request=request, transition="offer_conditions", user=user,
+                        version=version, apply=apply, source=source,
+                        note=_("Condition: %(c)s") % {"c": condition})
+
+
+def lending_request_condition_answer(*, request, accepted: bool, user=None, version=None,
+                                     note="", source=Source.STAFF):
+    """The borrower accepted (we go on as will supply) or refused (the request ends and
+    the item goes back)."""
+    def apply(r):
+        r.condition_answer = (LR.ConditionAnswer.ACCEPTED if accepted
+                              else LR.ConditionAnswer.REFUSED)
+        if not accepted:
+            r.reason = note or _("The borrower did not accept our conditions.")
+            _release_item(r)
+
+    return change_state(
+        request=request, user=user, version=version, apply=apply, source=source,
+        transition="conditions_accepted" if accepted else "conditions_refused",
+        note=note or (_("The borrower accepted the condition.") if accepted
+                      else _("The borrower refused the condition.")))
+
+
+def lending_request_reject(*, request, reason_code: str, reason: str = "", user=None,
+                           version=None, source=Source.STAFF):
+    """We cannot supply: the reason goes to the partner, the item back to its shelf."""
+    if reason_code not in LR.UnfilledReason.values:
+        raise WorkflowError(_("Choose why we cannot supply."))
+    text = (reason or "").strip() or str(LR.UnfilledReason(reason_code).label)
+
+    def apply(r):
+        r.unfilled_reason = reason_code
+        r.reason = text
+        _release_item(r)
+        tell_partner(r, "unfilled", user)
+
+    return change_state(request=request, transition="unfilled", user=user, version=version,
+                        apply=apply, source=source,
+                        note=_("Unfilled: %(reason)s") % {"reason": text})
+
+
+# --- shipping ----------------------------------------------------------------------------------
+
+
+def lending_request_ship(*, request, barcode: str | None, due_date=None, user=None,
+                         version=None, note="", source=Source.STAFF):
+    """Our item leaves, with the due date the lending terms give unless staff changed it.
+    It stays in the outgoing location, in the resource sharing process: the request, not a
+    loan to a card standing for the partner, tracks it.
+
+    `barcode` is what staff scanned to confirm the item; None only for a bulk shipment
+    from the list, which the history then says was not scanned."""
+    if barcode is not None:
+        _check_scanned(request, barcode)
+    due = due_date or default_due_date(request)
+    if due < timezone.localdate():
+        raise WorkflowError(_("The due date is in the past."))
+
+    def apply(r):
+        r.due_date = due
+        r.shipped_at = timezone.now()
+        r.pull_slip_printed_at = r.pull_slip_printed_at or r.shipped_at
+        tell_partner(r, "shipped", user, message=note)
+
+    return change_state(request=request, transition="ship_loan", user=user, version=version,
+                        apply=apply, source=source,
+                        note=_("Shipped, due %(date)s.") % {"date": due.strftime("%d.%m.%Y")}
+                        + ("" if barcode is not None else " " + _("(Bulk: not scanned.)")))
+
+
+def lending_request_ship_digitally(*, request, url: str = "", uploaded_file=None, user=None,
+                                   version=None, note="", source=Source.STAFF):
+    if not url and uploaded_file is None:
+        raise WorkflowError(_("Give the link or upload the file."))
+
+    def apply(r):
+        r.digital_url = url
+        attachments = []
+        if uploaded_file is not None:
+            r.digital_file.save(uploaded_file.name, uploaded_file, save=False)
+            uploaded_file.seek(0)
+            attachments.append((uploaded_file.name.rsplit("/", 1)[-1], uploaded_file.read(),
+                                mimetypes.guess_type(uploaded_file.name)[0]
+                                or "application/octet-stream"))
+        r.shipped_at = timezone.now()
+        _release_item(r)  # copied from our volume: it goes back on the shelf
+        tell_partner(r, "shipped_digitally", user, attachments=attachments, link=url,
+                     message=note)
+
+    return change_state(request=request, transition="ship_copy", user=user, version=version,
+                        apply=apply, source=source, note=url or _("File sent."))
+
+
+def lending_request_partner_received(*, request, user=None, version=None, note="",
+                                     source=Source.STAFF):
+    return change_state(request=request, transition="partner_received", user=user,
+                        version=version, note=note, source=source)
+
+
+# --- renewals ----------------------------------------------------------------------------------
+
+
+def renewal_due_date(request: LendingRequest, *, today=None) -> datetime.date:
+    """What an automatic yes gives: a fresh loan period from today, never shorter than the
+    current due date."""
+    due = default_due_date(request, today=today)
+    return max(due, request.due_date) if request.due_date else due
+
+
+def lending_request_renewal_asked(*, request, user=None, version=None, note="",
+                                  source=Source.STAFF):
+    """The borrower asks to renew. With automatic renewal in the partner's profile the
+    answer goes at once, unless our own patrons are waiting for the title."""
+    request = change_state(request=request, transition="renewal_asked", user=user,
+                           version=version, note=note, source=source)
+    return auto_renew(request=request) or request
+
+
+def auto_renew(*, request) -> LendingRequest | None:
+    profile = request.profile
+    if (request.status != LR.S.RENEW_REQUESTED or profile is None or not profile.auto_renew
+            or item_has_other_holds(request)):
+        return None
+    return lending_request_renewal_answer(
+        request=request, granted=True, new_due_date=renewal_due_date(request),
+        source=Source.SYSTEM, note=_("Renewed automatically (workflow profile)."))
+
+
+def lending_request_renewal_answer(*, request, granted: bool, new_due_date=None, user=None,
+                                   version=None, note="", source=Source.STAFF):
+    if granted:
+        if new_due_date is None:
+            raise WorkflowError(_("Give the new due date."))
+        if new_due_date < timezone.localdate():
+            raise WorkflowError(_("The new due date is in the past."))
+
+    def apply(r):
+        if granted:
+            r.renewals += 1
+            r.due_date = new_due_date
+        tell_partner(r, "renewal_answer", user, message=note if source != Source.SYSTEM
+                     else "", renewal={"answer": "yes" if granted else "no",
+                                       "new_due_date": new_due_date if granted else None})
+
+    return change_state(
+        request=request, transition="renew_yes" if granted else "renew_no", user=user,
+        version=version, apply=apply, source=source,
+        note=note or (_("Renewed until %(date)s.") % {"date": new_due_date.strftime("%d.%m.%Y")}
+                      if granted else _("Renewal refused.")))
+
+
+# --- cancelling --------------------------------------------------------------------------------
+
+
+def lending_request_cancel_answer(*, request, cancelled: bool, user=None, version=None,
+                                  note="", source=Source.STAFF):
+    """The partner asked to cancel: yes ends the request (the item goes back), no leaves
+    it as it is. Either way the partner hears the answer."""
+    if cancelled:
+        def apply(r):
+            r.reason = note or _("Cancelled at the partner's request.")
+            _release_item(r)
+            tell_partner(r, "cancel_answer", user, answer="yes", message=note)
+
+        return change_state(request=request, transition="cancel_yes", user=user,
+                            version=version, apply=apply, source=source,
+                            note=note or _("Cancelled at the partner's request."))
+    if request.is_final:
+        raise WorkflowError(_("The request is closed already."))
+    return update_fields(
+        request=request, user=user, version=version, action="cancel_refused", source=source,
+        note=note or _("We did not agree to cancel."),
+        apply=lambda r: tell_partner(r, "cancel_answer", user, answer="no", message=note))
+
+
+# --- while away and back home ---------------------------------------------------------------
+
+
+def lending_request_overdue_notice(*, request, user=None, version=None, note="",
+                                   source=Source.STAFF):
+    """Tell the borrower our item is overdue: the first notice moves the request to
+    overdue, later ones are reminders."""
+    if request.due_date is None or request.due_date >= timezone.localdate():
+        raise WorkflowError(_("The item is not overdue yet."))
+
+    def apply(r):
+        r.last_overdue_notice_at = timezone.now()
+        tell_partner(r, "overdue", user, message=note)
+
+    if request.status == LR.S.OVERDUE:
+        return update_fields(request=request, user=user, version=version, source=source,
+                             action="overdue_notice", apply=apply,
+                             note=note or _("Overdue notice sent again."))
+    return change_state(request=request, transition="become_overdue", user=user,
+                        version=version, apply=apply, source=source,
+                        note=note or _("Overdue since %(date)s.")
+                        % {"date": request.due_date.strftime("%d.%m.%Y")})
+
+
+def lending_request_recall(*, request, new_due_date=None, user=None, version=None, note="",
+                           source=Source.STAFF):
+    def apply(r):
+        if new_due_date is not None:
+            r.due_date = new_due_date
+        tell_partner(r, "recall", user, message=note)
+
+    return change_state(request=request, transition="recall_item", user=user,
+                        version=version, apply=apply, source=source, note=note)
+
+
+def lending_request_returned(*, request, user=None, version=None, note="",
+                             source=Source.STAFF):
+    """The borrower says it has sent our item back (ISO ShippedReturn)."""
+    def apply(r):
+        r.returned_at = timezone.now()
+
+    return change_state(request=request, transition="partner_returned", user=user,
+                        version=version, apply=apply, note=note, source=source)
+
+
+def lending_request_check_in(*, request, barcode: str, user=None, version=None, note="",
+                             source=Source.STAFF):
+    """Our item is back: scanned, it returns to its permanent location and shelf status,
+    and the request completes."""
+    _check_scanned(request, barcode)
+
+    def apply(r):
+        r.checked_in_at = timezone.now()
+        r.returned_at = r.returned_at or r.checked_in_at
+        _release_item(r)
+        profile = r.profile
+        if profile is None or profile.send_checked_in:
+            tell_partner(r, "checked_in", user)
+
+    return change_state(request=request, transition="check_in", user=user, version=version,
+                        apply=apply, source=source, note=note or _("Checked in."))
+
+
+def lending_request_report(*, request, what: str, user=None, version=None, note="",
+                           source=Source.STAFF):
+    """The borrower lost or damaged our item. It is written off as such at home: it no
+    longer waits in the outgoing location."""
+    if what not in ("lost", "damaged"):
+        raise ValueError(what)
+
+    def apply(r):
+        _release_item(r, status=Item.Status.LOST if what == "lost" else Item.Status.DAMAGED)
+
+    return change_state(request=request, transition=f"declare_{what}", user=user,
+                        version=version, apply=apply, source=source, note=note)
+
+
+def lending_request_expire(*, request, user=None, source=Source.SYSTEM, note=""):
+    def apply(r):
+        r.reason = note or _("Not answered in time.")
+        _release_item(r)
+        tell_partner(r, "expired", user)
+
+    return change_state(request=request, transition="expire", user=user, apply=apply,
+                        source=source, note=note or _("Not answered in time."))
+
+
+# --- pick list -------------------------------------------------------------------------------
+
+
+def lending_pull_slips_printed(*, requests, user) -> list[LendingRequest]:
+    """Mark pull slips printed (each request's history says so)."""
+    done = []
+    for r in requests:
+        if r.status not in LR.PICK_LIST or r.item_id is None:
+            continue
+
+        def apply(locked):
+            locked.pull_slip_printed_at = timezone.now()
+
+        done.append(update_fields(request=r, user=user, action="pull_slip_printed",
+                                  apply=apply, note=_("Pull slip printed.")))
+    return done

@@ -1,0 +1,629 @@
+"""Our side of ISO 18626 going out: building messages and delivering them reliably.
+
+`borrowing_event` and `lending_event` are called by the borrowing and lending services
+*inside* the state change's transaction (through their `tell_partner`). They build the
+message in the partner's schema version and write it to the outbox in that transaction, so
+a message exists exactly when the change it reports does. After commit a Celery task posts
+it (`deliver_chain`): the messages of one request leave one at a time, in order; network
+errors and 5xx answers are retried with exponential backoff; an ERROR confirmation is not
+retried but shown to staff; after the last attempt the request needs attention. `sweep`
+(periodic) resends whatever never reached the broker or whose worker died mid-send.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ill import iso18626 as iso
+from ill.models import BorrowingRequest, RotaEntry, Source
+from ill.models.wire import IsoMessage, OutboxMessage
+from ill.outbox.wire import agency_of, agency_text, now_ms, summary_fields
+from ill.workflow import record
+
+logger = logging.getLogger(__name__)
+
+OB = OutboxMessage
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def http_timeout() -> float:
+    return float(_setting("ISO18626_HTTP_TIMEOUT", 10))
+
+
+def max_attempts() -> int:
+    return int(_setting("ISO18626_MAX_ATTEMPTS", 10))
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before attempt number `attempts + 1`: base, 2×base, 4×base… capped."""
+    base = float(_setting("ISO18626_RETRY_BASE_SECONDS", 5))
+    cap = float(_setting("ISO18626_RETRY_MAX_SECONDS", 3600))
+    return min(cap, base * 2 ** max(0, attempts - 1))
+
+
+# --- borrowing: we are the requester ------------------------------------------------------------
+
+
+def latest_attempt(request) -> RotaEntry | None:
+    """The rota entry of the attempt the partner knows the request by (any outcome)."""
+    return (request.rota.exclude(attempt_id="").filter(partner_id=request.partner_id)
+            .order_by("-position").first())
+
+
+def _requester_header(request, attempt_id: str) -> iso.Header:
+    partner = request.partner
+    auth = None
+    if partner.outbound_account_id or partner.outbound_security_code:
+        auth = iso.RequestingAgencyAuthentication(
+            account_id=partner.outbound_account_id or None,
+            security_code=partner.outbound_security_code or None)
+    return iso.Header(supplying_agency_id=agency_of(partner),
+                      requesting_agency_id=agency_of(request.institution),
+                      requesting_agency_request_id=attempt_id, timestamp=now_ms(),
+                      requesting_agency_authentication=auth)
+
+
+def build_request(request: BorrowingRequest, attempt_id: str, *, retry_of: str = "",
+                  note: str = "") -> iso.Request:
+    item_ids = [iso.BibliographicItemId(code=code, identifier=value)
+                for code, value in (("ISBN", request.isbn), ("ISSN", request.issn)) if value]
+    record_ids = [iso.BibliographicRecordId(code=code, identifier=value)
+                  for code, value in (("OCLC", request.oclc_number), ("DOI", request.doi),
+                                      ("PMID", request.pmid)) if value]
+    copy = not request.is_physical
+    notes = [n for n in (request.note_to_partner, note) if n]
+    return iso.Request(
+        header=_requester_header(request, attempt_id),
+        bibliographic_info=iso.BibliographicInfo(
+            title=request.title, author=request.author or None,
+            edition=request.edition or None,
+            title_of_component=request.article_title or None,
+            author_of_component=request.article_author or None,
+            volumes=[request.volume] if request.volume else [],
+            issue=request.issue or None, pages_requested=request.pages or None,
+            bibliographic_item_ids=item_ids, bibliographic_record_ids=record_ids),
+        publication_info=iso.PublicationInfo(
+            publisher=request.publisher or None, publication_date=request.year or None,
+            place_of_publication=request.place_of_publication or None),
+        service_info=iso.ServiceInfo(
+            request_type=iso.RequestType.RETRY if retry_of else iso.RequestType.NEW,
+            requesting_agency_previous_request_id=retry_of or None,
+            service_type=iso.ServiceType.COPY if copy else iso.ServiceType.LOAN,
+            need_before_date=(datetime.datetime.combine(
+                request.needed_before, datetime.time(12), tzinfo=datetime.UTC)
+                if request.needed_before else None),
+            note="\n".join(notes) or None),
+        requesting_agency_info=iso.RequestingAgencyInfo(name=request.rs_library.name),
+        billing_info=(iso.BillingInfo(maximum_costs=iso.Costs(
+            currency_code="EUR", monetary_value=request.max_cost))
+            if request.max_cost is not None else None),
+    )
+
+
+# Alma and ReShare answer conditions with notes rather than a message of their own.
+ALMA_ACCEPT, ALMA_REJECT = "ACCEPT", "REJECT"
+RESHARE_CONDITION = "#ReShareAddLoanCondition#"
+RESHARE_AGREE = "#ReShareLoanConditionAgreeResponse#"
+
+
+def _reshare_conditions(request) -> bool:
+    return IsoMessage.objects.filter(borrowing_request=request, direction=IsoMessage.Direction.IN,
+                                     note__contains=RESHARE_CONDITION).exists()
+
+
+def borrowing_event(*, request, event: str, user=None, **data) -> OutboxMessage | None:
+    """Write the message for a borrowing step to the outbox (call inside the transaction).
+
+    Events: request, retry, renew, cancel, shipped_return, received, conditions_accepted,
+    conditions_rejected, notification (data: note=...), status_request.
+    """
+    partner = request.partner
+    note = data.get("note") or data.get("message") or ""
+    if event in ("request", "retry"):
+        entry = (request.rota.filter(outcome=RotaEntry.Outcome.ASKED, partner=partner)
+                 .order_by("-position").first())
+        if entry is None:
+            raise ValueError("no asked rota entry to send the request as")
+        body = build_request(request, entry.attempt_id, retry_of=data.get("retry_of", ""),
+                             note=note)
+        return queue(request=request, partner=partner, body=body)
+    entry = latest_attempt(request)
+    attempt_id = entry.attempt_id if entry else request.number
+    if event == "conditions_accepted":
+        action = iso.Action.NOTIFICATION
+        note = RESHARE_AGREE if _reshare_conditions(request) else ALMA_ACCEPT
+    else:
+        action = {
+            "renew": iso.Action.RENEW,
+            "cancel": iso.Action.CANCEL,
+            "conditions_rejected": iso.Action.CANCEL,
+            "shipped_return": iso.Action.SHIPPED_RETURN,
+            "received": iso.Action.RECEIVED,
+            "notification": iso.Action.NOTIFICATION,
+            "status_request": iso.Action.STATUS_REQUEST,
+        }[event]
+        if event == "cancel" and not note:
+            note = request.reason
+    body = iso.RequestingAgencyMessage(header=_requester_header(request, attempt_id),
+                                       action=action, note=note or None)
+    return queue(request=request, partner=partner, body=body)
+
+
+# --- lending: we are the supplier ----------------------------------------------------------------
+
+
+def lending_iso_status(request) -> str:
+    """The ISO status that says where our lending request stands."""
+    S = type(request).Status
+    return {
+        S.CREATED: iso.Status.REQUEST_RECEIVED, S.LOCATE_FAILED: iso.Status.REQUEST_RECEIVED,
+        S.PROCESSING: iso.Status.EXPECT_TO_SUPPLY, S.WILL_SUPPLY: iso.Status.WILL_SUPPLY,
+        S.CONDITIONAL: iso.Status.WILL_SUPPLY, S.SHIPPED_PHYSICAL: iso.Status.LOANED,
+        S.RECEIVED: iso.Status.LOANED, S.RENEW_REQUESTED: iso.Status.LOANED,
+        S.RETURNED: iso.Status.LOANED, S.OVERDUE: iso.Status.OVERDUE,
+        S.RECALLED: iso.Status.RECALLED, S.SHIPPED_DIGITAL: iso.Status.COPY_COMPLETED,
+        S.COMPLETED: iso.Status.LOAN_COMPLETED, S.REJECTED: iso.Status.UNFILLED,
+        S.EXPIRED: iso.Status.UNFILLED, S.CANCELLED: iso.Status.CANCELLED,
+        S.LOST: iso.Status.COMPLETED_WITHOUT_RETURN,
+        S.DAMAGED: iso.Status.COMPLETED_WITHOUT_RETURN,
+    }.get(request.status, iso.Status.REQUEST_RECEIVED)
+
+
+def _due(day) -> datetime.datetime | None:
+    if not day:
+        return None
+    return datetime.datetime.combine(day, datetime.time(23, 59), tzinfo=datetime.UTC)
+
+
+@dataclass
+class _Sam:
+    reason: str
+    status: str
+    answer: str | None = None
+
+
+# Our events (the brief's names and the lending services' names, which differ a little).
+LENDING_EVENTS = {
+    "will_supply": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE, iso.Status.WILL_SUPPLY),
+    "expect_to_supply": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE,
+                             iso.Status.EXPECT_TO_SUPPLY),
+    "conditional": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE, iso.Status.WILL_SUPPLY),
+    "unfilled": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE, iso.Status.UNFILLED),
+    "expired": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE, iso.Status.UNFILLED),
+    "retry_possible": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE, iso.Status.RETRY_POSSIBLE),
+    "loaned": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.LOANED),
+    "shipped": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.LOANED),
+    "copy_completed": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.COPY_COMPLETED),
+    "shipped_digitally": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.COPY_COMPLETED),
+    "renew_answer": _Sam(iso.ReasonForMessage.RENEW_RESPONSE, ""),
+    "renewal_answer": _Sam(iso.ReasonForMessage.RENEW_RESPONSE, ""),
+    "cancel_answer": _Sam(iso.ReasonForMessage.CANCEL_RESPONSE, ""),
+    "overdue": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.OVERDUE),
+    "recalled": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.RECALLED),
+    "recall": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.RECALLED),
+    "loan_completed": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.LOAN_COMPLETED),
+    "checked_in": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.LOAN_COMPLETED),
+    "notification": _Sam(iso.ReasonForMessage.NOTIFICATION, ""),
+    "status_response": _Sam(iso.ReasonForMessage.STATUS_REQUEST_RESPONSE, ""),
+}
+
+
+def _answered_before(request) -> bool:
+    return OutboxMessage.objects.filter(lending_request=request).exists()
+
+
+def lending_event(*, request, event: str, user=None, **data) -> OutboxMessage | None:
+    """Write the supplying-agency message for a lending step to the outbox (call inside the
+    transaction). See the module `ill.iso_outbound` report for each event's data."""
+    spec = LENDING_EVENTS[event]
+    note = data.get("note") or data.get("message") or ""
+    status = spec.status or lending_iso_status(request)
+    reason = spec.reason
+    answer = None
+    if spec.reason == iso.ReasonForMessage.STATUS_CHANGE and not _answered_before(request):
+        # The first thing we say about a request is its answer, whatever the step.
+        reason = iso.ReasonForMessage.REQUEST_RESPONSE
+    delivery = None
+    retry = None
+    reason_unfilled = reason_retry = None
+    due = _due(data.get("due_date") or request.due_date)
+    if event in ("renew_answer", "renewal_answer"):
+        renewal = data.get("renewal") or {}
+        yes = data.get("answer", renewal.get("answer")) in ("yes", "Y", True)
+        answer = iso.YesNo.YES if yes else iso.YesNo.NO
+        if yes:
+            due = _due(data.get("new_due_date") or renewal.get("new_due_date") or request.due_date)
+        status = lending_iso_status(request)
+        if status not in (iso.Status.LOANED, iso.Status.OVERDUE, iso.Status.RECALLED):
+            status = iso.Status.LOANED
+    elif event == "cancel_answer":
+        yes = data.get("answer") in ("yes", "Y", True)
+        answer = iso.YesNo.YES if yes else iso.YesNo.NO
+        status = iso.Status.CANCELLED if yes else lending_iso_status(request)
+        if not yes and status == iso.Status.CANCELLED:
+            status = iso.Status.WILL_SUPPLY
+    elif event == "conditional":
+        condition = data.get("condition") or request.condition_text
+        # Both conventions at once: a loanCondition for peers that read it, and Alma's
+        # "ACCEPT or REJECT" note for those that only read notes.
+        delivery = iso.DeliveryInfo(date_sent=now_ms(), loan_conditions=[condition[:200]])
+        note = "\n".join(n for n in (note, _("Condition: %(c)s. Please answer ACCEPT or REJECT.")
+                                     % {"c": condition}) if n)
+    elif event in ("unfilled", "expired"):
+        reason_unfilled = request.unfilled_reason or data.get("reason_unfilled") or "Other"
+        note = note or request.reason
+    elif event == "retry_possible":
+        reason_retry = data.get("reason_retry") or "NotFoundAsCited"
+        costs = data.get("cost")
+        retry = iso.RetryInfo(
+            offered_costs=([iso.Costs(currency_code="EUR", monetary_value=costs)]
+                           if costs is not None else []),
+            retry_after=data.get("retry_after"), retry_before=data.get("retry_before"))
+    elif event in ("loaned", "shipped"):
+        item = request.item
+        barcode = data.get("item_id") or (item.primary_barcode if item else "")
+        delivery = iso.DeliveryInfo(date_sent=now_ms(), item_ids=[barcode] if barcode else [])
+    elif event in ("copy_completed", "shipped_digitally"):
+        url = data.get("link") or data.get("url") or request.digital_url
+        delivery = iso.DeliveryInfo(date_sent=now_ms(), url=url or None)
+        if url and url not in note:
+            note = "\n".join(n for n in (note, url) if n)
+    if status in (iso.Status.LOAN_COMPLETED, iso.Status.UNFILLED, iso.Status.CANCELLED,
+                  iso.Status.COPY_COMPLETED):
+        due = None
+    partner = request.partner
+    body = iso.SupplyingAgencyMessage(
+        header=iso.Header(supplying_agency_id=agency_of(request.institution),
+                          requesting_agency_id=agency_of(partner),
+                          requesting_agency_request_id=request.partner_request_id,
+                          supplying_agency_request_id=request.number, timestamp=now_ms()),
+        message_info=iso.MessageInfo(reason_for_message=reason, answer_yes_no=answer,
+                                     note=note or None, reason_unfilled=reason_unfilled,
+                                     reason_retry=reason_retry),
+        status_info=iso.StatusInfo(status=status, due_date=due, last_change=now_ms()),
+        retry_info=retry, delivery_info=delivery)
+    return queue(request=request, partner=partner, body=body)
+
+
+# --- the outbox ----------------------------------------------------------------------------------
+
+
+def _links(request) -> dict:
+    if isinstance(request, BorrowingRequest):
+        return {"borrowing_request": request}
+    return {"lending_request": request}
+
+
+def chain_of(request) -> str:
+    return f"{'b' if isinstance(request, BorrowingRequest) else 'l'}:{request.pk}"
+
+
+def queue(*, request, partner, body) -> OutboxMessage:
+    """Store the message and its outbox row now; hand it to a worker after commit."""
+    chain = chain_of(request)
+    last = (OutboxMessage.objects.filter(chain=chain)
+            .aggregate(seq=Max("sequence"), ts=Max("message__timestamp")))
+    # Each message of a request gets a later timestamp than the one before: peers key their
+    # idempotency on it, so two messages in one millisecond must not look like one.
+    if last["ts"] is not None and body.header.timestamp <= last["ts"]:
+        body.header.timestamp = last["ts"] + datetime.timedelta(milliseconds=1)
+    xml = iso.build(body, partner.iso_version)
+    message = IsoMessage.objects.create(
+        direction=IsoMessage.Direction.OUT, institution=request.institution, partner=partner,
+        version=partner.iso_version, sender=agency_text(_sender(body)),
+        recipient=agency_text(_recipient(body)),
+        requesting_agency_request_id=body.header.requesting_agency_request_id or "",
+        timestamp=body.header.timestamp, raw=xml.decode("utf-8"), **_links(request),
+        **summary_fields(body))
+    outbox = OutboxMessage.objects.create(
+        message=message, institution=request.institution, partner=partner, chain=chain,
+        sequence=(last["seq"] or 0) + 1, url=partner.iso_endpoint_url, xml=message.raw,
+        **_links(request))
+    _deliver_after_commit(chain)
+    return outbox
+
+
+def _deliver_after_commit(chain: str) -> None:
+    """One delivery task per chain and transaction: it sends all the chain's due rows."""
+    for _sids, func, _robust in connection.run_on_commit:
+        if getattr(func, "iso_chain", None) == chain and not func.ran:
+            return
+
+    def deliver():
+        deliver.ran = True
+        hand_to_broker(chain)
+
+    deliver.iso_chain = chain
+    deliver.ran = False
+    transaction.on_commit(deliver)
+
+
+def _sender(body):
+    h = body.header
+    return h.supplying_agency_id if isinstance(body, iso.SupplyingAgencyMessage) \
+        else h.requesting_agency_id
+
+
+def _recipient(body):
+    h = body.header
+    return h.requesting_agency_id if isinstance(body, iso.SupplyingAgencyMessage) \
+        else h.supplying_agency_id
+
+
+def _eager() -> bool:
+    from config.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def hand_to_broker(chain: str) -> bool:
+    """Queue delivery of a chain; note when the broker took it (the sweeper looks for rows
+    it never took). Never raises: the broker being down must not break the caller."""
+    from ill.outbox.tasks import deliver_outbox
+
+    waiting = list(OutboxMessage.objects.filter(chain=chain, handed_to_broker_at__isnull=True)
+                   .values_list("pk", flat=True))
+    try:
+        deliver_outbox.apply_async(args=[chain])
+    except Exception:
+        logger.exception("Could not hand ISO 18626 chain %s to the broker; the sweeper will.",
+                         chain)
+        return False
+    if waiting:
+        OutboxMessage.objects.filter(pk__in=waiting).update(handed_to_broker_at=timezone.now())
+    return True
+
+
+@dataclass
+class PostResult:
+    http_status: int | None
+    body: bytes
+    error: str = ""
+
+
+def post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> PostResult:
+    """The one outbound HTTP call (tests replace it). Network trouble comes back as
+    http_status None with the error, never as an exception."""
+    req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310
+            return PostResult(response.status, response.read(1024 * 1024))
+    except urllib.error.HTTPError as exc:
+        return PostResult(exc.code, exc.read(64 * 1024) if exc.fp else b"", str(exc))
+    except Exception as exc:  # noqa: BLE001 - every network failure is retried alike
+        return PostResult(None, b"", f"{type(exc).__name__}: {exc}")
+
+
+def _headers(partner) -> dict[str, str]:
+    headers = {"Content-Type": "application/xml; charset=utf-8", "Accept": "application/xml",
+               "User-Agent": "Kauko ISO 18626"}
+    if partner.outbound_token:
+        headers["Authorization"] = f"Bearer {partner.outbound_token}"
+    return headers
+
+
+def _stale_before() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(seconds=http_timeout() + 30)
+
+
+@dataclass
+class _Claim:
+    """The outbox row a worker is posting (only what sending needs)."""
+
+    pk: int
+    chain: str
+    url: str
+    xml: str
+    partner_id: int
+    message_id: int
+    attempts: int
+
+
+def _claim(chain: str) -> _Claim | None:
+    """Claim the head of a chain if it is due, in one statement (the hot path: one round
+    trip instead of a locked read and a write). The head is the first row still pending,
+    sending or failed; it is taken when pending and due, or when a claim on it is stale."""
+    table = OutboxMessage._meta.db_table
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    now = timezone.now()
+    sql = (
+        f"UPDATE {table} SET state = %s, sending_since = %s, attempts = attempts + 1 "
+        f"WHERE id = (SELECT id FROM {table} WHERE chain = %s AND state IN (%s, %s, %s) "
+        f"ORDER BY sequence LIMIT 1{lock}) "
+        f"AND ((state = %s AND next_attempt_at <= %s) OR (state = %s AND sending_since < %s)) "
+        f"RETURNING id, url, xml, partner_id, message_id, attempts")
+    params = [OB.State.SENDING, now, chain, *OB.BLOCKING, OB.State.PENDING, now,
+              OB.State.SENDING, _stale_before()]
+    # One statement is its own transaction: no BEGIN and COMMIT round trips around it.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return _Claim(row[0], chain, *row[1:]) if row else None
+
+
+def deliver_chain(chain: str) -> int:
+    """Post the due messages of one request, oldest first; returns how many went out.
+
+    Safe to run twice at once and again after a crash: each row is claimed atomically
+    ("sending"), and a claim older than the HTTP timeout is taken over.
+    """
+    from partners.models import Partner
+
+    sent = 0
+    partners: dict[int, Partner] = {}
+    while True:
+        claim = _claim(chain)
+        if claim is None:
+            return sent
+        partner = partners.get(claim.partner_id)
+        if partner is None:
+            partner = partners[claim.partner_id] = Partner.objects.get(pk=claim.partner_id)
+        # The partner's current endpoint: if staff corrected it, waiting messages follow.
+        url = partner.iso_endpoint_url or claim.url
+        result = post(url, claim.xml.encode("utf-8"), _headers(partner), http_timeout())
+        if not _record_result(claim, result):
+            return sent
+        sent += 1
+
+
+def _record_result(claim: _Claim, result: PostResult) -> bool:
+    """Store what the partner answered; True when the chain may go on."""
+    confirmation = None
+    if result.http_status == 200:
+        try:
+            confirmation = iso.parse(result.body, strict=False)
+        except iso.Iso18626Error as exc:
+            result.error = _("The partner's answer is not an ISO 18626 confirmation: %(e)s") % {
+                "e": exc.error_value}
+    retry = result.http_status is None or result.http_status >= 500 or result.http_status in (
+        408, 429)
+    now = timezone.now()
+    confirmed = confirmation is not None and confirmation.kind.is_confirmation
+    if confirmed and confirmation.body.is_ok:  # the common case first, and cheapest
+        _mark_sent(claim, _confirmation_fields(result, confirmation.body), now)
+        return True
+    rows = OutboxMessage.objects.filter(pk=claim.pk)
+    messages = IsoMessage.objects.filter(pk=claim.message_id)
+    if confirmed:
+        fields = _confirmation_fields(result, confirmation.body)
+        with transaction.atomic():
+            messages.update(**fields)
+            reason = _("The partner refused the message: %(type)s %(value)s") % {
+                "type": fields["error_type"], "value": fields["error_value"]}
+            rows.update(state=OB.State.ERROR, last_error=reason)
+            _needs_attention(rows.get(), reason)
+        return True
+    error = result.error or _("HTTP %(status)s from the partner") % {
+        "status": result.http_status}
+    with transaction.atomic():
+        messages.update(http_status=result.http_status, error_value=error,
+                        confirmation_raw=(result.body.decode("utf-8", "replace")[:10000]
+                                          if result.http_status is not None else ""))
+        if not retry:
+            rows.update(state=OB.State.ERROR, last_error=error)
+            _needs_attention(rows.get(), error)
+            return True
+        if claim.attempts >= max_attempts():
+            rows.update(state=OB.State.FAILED, last_error=error)
+            _needs_attention(rows.get(), _(
+                "The partner could not be reached after %(n)s attempts: %(error)s") % {
+                "n": claim.attempts, "error": error})
+            return False
+        delay = backoff(claim.attempts)
+        rows.update(state=OB.State.PENDING, last_error=error,
+                    next_attempt_at=now + datetime.timedelta(seconds=delay))
+    if not _eager():  # eagerly there is no later: the sweeper retries
+        from ill.outbox.tasks import deliver_outbox
+
+        try:
+            deliver_outbox.apply_async(args=[claim.chain], countdown=delay)
+        except Exception:
+            logger.exception("Could not schedule the retry of %s; the sweeper will.",
+                             claim.chain)
+    return False
+
+
+def _confirmation_fields(result: PostResult, body) -> dict:
+    """What the partner's confirmation says, for the stored message."""
+    error = body.error_data[0] if body.error_data else None
+    return {"http_status": result.http_status,
+            "confirmation_raw": result.body.decode("utf-8", "replace"),
+            "confirmation_status": str(body.message_status or ""),
+            "error_type": str(error.error_type or "") if error else "",
+            "error_value": (error.error_value or "") if error else ""}
+
+
+def _mark_sent(claim: _Claim, fields: dict, now: datetime.datetime) -> None:
+    """The partner confirmed: the message gets its confirmation and the row is sent, in one
+    transaction."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            IsoMessage.objects.filter(pk=claim.message_id).update(**fields)
+            OutboxMessage.objects.filter(pk=claim.pk).update(
+                state=OB.State.SENT, sent_at=now, last_error="")
+        return
+    # This runs for every message delivered. On PostgreSQL both updates go as one statement,
+    # which is a transaction by itself: one round trip instead of four (BEGIN, two UPDATEs,
+    # COMMIT), which is most of what a worker spends on a message besides the partner.
+    columns = ", ".join(f"{name} = %s" for name in fields)
+    sql = (f"WITH confirmed AS (UPDATE {IsoMessage._meta.db_table} SET {columns} "
+           f"WHERE id = %s RETURNING id) "
+           f"UPDATE {OutboxMessage._meta.db_table} SET state = %s, sent_at = %s, "
+           f"last_error = '' WHERE id = %s AND EXISTS (SELECT 1 FROM confirmed)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*fields.values(), claim.message_id, OB.State.SENT, now,
+                             claim.pk])
+
+
+def _needs_attention(row: OutboxMessage, reason: str) -> None:
+    request = row.borrowing_request or row.lending_request
+    if request is None:
+        return
+    type(request).objects.filter(pk=request.pk).update(
+        needs_attention=True, attention_reason=reason[:300], version=F("version") + 1)
+    record(request=request, action="iso_delivery_problem", source=Source.SYSTEM, note=reason,
+           from_status=request.status, to_status=request.status)
+
+
+def sweep() -> int:
+    """Hand to the broker every chain whose head is due but not on its way: never handed
+    over (the broker was down at commit), a retry the broker lost, or a worker that died
+    mid-send. Returns how many chains were queued."""
+    now = timezone.now()
+    eager = _eager()
+    # With a broker, give the on-commit hand-over and scheduled retries time to happen.
+    grace = datetime.timedelta(seconds=0 if eager else 60)
+    settle = datetime.timedelta(seconds=0 if eager else 5)
+    due = OutboxMessage.objects.filter(
+        Q(state=OB.State.PENDING, next_attempt_at__lte=now)
+        & (Q(handed_to_broker_at__isnull=True, created_at__lte=now - settle)
+           | Q(next_attempt_at__lte=now - grace))
+        | Q(state=OB.State.SENDING, sending_since__lt=_stale_before()))
+    chains = sorted(set(due.values_list("chain", flat=True)))
+    for chain in chains:
+        hand_to_broker(chain)
+    return len(chains)
+
+
+def resend(*, outbox: OutboxMessage, user=None) -> OutboxMessage:
+    """Staff send a failed or refused message again. A refused one gets a fresh timestamp,
+    or the partner would only repeat its stored answer; the rest wait behind it again."""
+    with transaction.atomic():
+        row = OutboxMessage.objects.select_for_update().select_related("partner").get(
+            pk=outbox.pk)
+        if row.state not in (OB.State.FAILED, OB.State.ERROR):
+            from ill.workflow import WorkflowError
+
+            raise WorkflowError(_("Only a message that failed or was refused can be resent."))
+        if row.state == OB.State.ERROR:
+            parsed = iso.parse(row.xml.encode("utf-8"))
+            parsed.body.header.timestamp = now_ms()
+            row.xml = iso.build(parsed.body, row.partner.iso_version).decode("utf-8")
+            IsoMessage.objects.filter(pk=row.message_id).update(
+                raw=row.xml, timestamp=parsed.body.header.timestamp, confirmation_raw="",
+                confirmation_status="", error_type="", error_value="")
+        row.state = OB.State.PENDING
+        row.attempts = 0
+        row.next_attempt_at = timezone.now()
+        row.handed_to_broker_at = None
+        row.save()
+        request = row.borrowing_request or row.lending_request
+        if request is not None:
+            record(request=request, action="iso_resend", user=user, source=Source.STAFF,
+                   note=_("Message sent again: %(summary)s") % {"summary": row.message.summary},
+                   from_status=request.status, to_status=request.status)
+        transaction.on_commit(lambda: hand_to_broker(row.chain))
+    return row

@@ -1,0 +1,22 @@
+"""The kernel's models: tenancy (institutions and their staff) and letters."""
+
+from kauko.models.letters import LetterTemplate, SentLetter
+from kauko.models.tenancy import (
+    CODE_VALIDATOR,
+    LANGUAGE_CHOICES,
+    Institution,
+    InstitutionScoped,
+    InstitutionScopedQuerySet,
+    StaffUser,
+)
+
+__all__ = [
+    "CODE_VALIDATOR",
+    "LANGUAGE_CHOICES",
+    "Institution",
+    "InstitutionScoped",
+    "InstitutionScopedQuerySet",
+    "LetterTemplate",
+    "SentLetter",
+    "StaffUser",
+]
