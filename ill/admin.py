@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ill import iso18626 as iso
-from ill.models.wire import IsoMessage, OutboxMessage
+from ill.models import IsoMessage, OutboxMessage
 from kauko.admin_mixins import RecordAdmin, is_operator
 
 

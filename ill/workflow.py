@@ -14,7 +14,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from circulation.services import DeskError
@@ -86,10 +85,10 @@ def change_state(
             raise WorkflowError(_(
                 "Request %(number)s is “%(status)s”: “%(action)s” is not possible now."
             ) % {"number": locked.number, "status": locked.get_status_display(),
-                 "action": action_label(transition)})
+                 "action": model.action_label(transition)})
         if user is not None and not has_transition_perm(method, user):
             raise WorkflowError(_("You may not do “%(action)s”.")
-                                % {"action": action_label(transition)})
+                                % {"action": model.action_label(transition)})
         from_status = locked.status
         method()
         # For `apply`, which sees the request after the move but may care where it came from.
@@ -121,40 +120,3 @@ def update_fields(*, request, user=None, version: int | None = None, action: str
         record(request=locked, action=action, user=user, note=note, source=source,
                from_status=locked.status, to_status=locked.status)
     return locked
-
-
-ACTION_LABELS = {
-    "make_ready": gettext_lazy("Mark ready to be sent"),
-    "send": gettext_lazy("Send to partner"),
-    "accept": gettext_lazy("Partner accepted"),
-    "will_supply": gettext_lazy("Partner will supply"),
-    "set_conditional": gettext_lazy("Partner set a condition"),
-    "accept_conditions": gettext_lazy("Accept the conditions"),
-    "reject": gettext_lazy("Partner rejected"),
-    "ship_physically": gettext_lazy("Partner shipped physically"),
-    "ship_digitally": gettext_lazy("Partner shipped digitally"),
-    "receive": gettext_lazy("Receive"),
-    "loan_to_patron": gettext_lazy("Loan to patron"),
-    "request_renewal": gettext_lazy("Request renewal"),
-    "renewal_granted": gettext_lazy("Renewal granted"),
-    "renewal_refused": gettext_lazy("Renewal refused"),
-    "mark_overdue": gettext_lazy("Overdue"),
-    "recall": gettext_lazy("Recalled by partner"),
-    "return_by_patron": gettext_lazy("Returned by patron"),
-    "return_to_partner": gettext_lazy("Return to partner"),
-    "report_lost": gettext_lazy("Report lost"),
-    "report_damaged": gettext_lazy("Report damaged"),
-    "ask_to_cancel": gettext_lazy("Ask the partner to cancel"),
-    "cancel_refused": gettext_lazy("Partner refused to cancel"),
-    "cancel_by_staff": gettext_lazy("Cancel"),
-    "cancel_by_patron": gettext_lazy("Cancelled by patron"),
-    "cancel_by_partner": gettext_lazy("Cancelled by partner"),
-    "expire": gettext_lazy("Expire"),
-    "complete": gettext_lazy("Complete"),
-    "reactivate": gettext_lazy("Reactivate"),
-    "close_fulfilled_otherwise": gettext_lazy("Close"),
-}
-
-
-def action_label(name: str) -> str:
-    return str(ACTION_LABELS.get(name, name))

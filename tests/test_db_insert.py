@@ -7,8 +7,7 @@ from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from ill.models import HistoryEntry, Source
-from ill.models.wire import IsoMessage
+from ill.models import HistoryEntry, IsoMessage, Source
 from kauko.db import insert
 from tests import factories as f
 

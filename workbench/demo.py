@@ -524,7 +524,7 @@ DEMO_LENDING = [
 def seed_lending(institutions: dict[str, Institution]) -> None:
     """Lending requests from the e-mail partner NRL, keyed on its request id (created once)."""
     from ill.lending.services import lending_request_create
-    from ill.models.lending import LendingRequest
+    from ill.models import LendingRequest
 
     for inst in institutions.values():
         nrl = Partner.objects.get(institution=inst, code="NRL")

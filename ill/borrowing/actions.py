@@ -5,12 +5,9 @@ the row lock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.utils.translation import gettext_lazy as _
-from django_fsm import can_proceed
 
+from ill.actions import Action, iso_partner, version_of
 from ill.borrowing import forms as f
 from ill.borrowing import services as s
 from ill.models import BorrowingRequest
@@ -19,107 +16,83 @@ from ill.outbox import staff as iso_services
 BR = BorrowingRequest
 
 
-@dataclass(frozen=True)
-class Action:
-    """A staff action (borrowing and lending alike)."""
-
-    name: str
-    label: str
-    form: type
-    run: Callable
-    transition: str | None = None  # valid when this transition can proceed
-    states: tuple = ()             # or valid in these states
-    when: Callable | None = None   # and, if given, when this says so
-    style: str = ""
-    open: bool = False             # show its fields at once (no extra click)
-
-    def is_valid(self, request) -> bool:
-        if self.transition is not None:
-            ok = can_proceed(getattr(request, self.transition))
-        else:
-            ok = request.status in self.states
-        return ok and (self.when is None or self.when(request))
 
 
-def _iso_partner(request) -> bool:
-    return request.partner is not None and request.partner.is_iso
 
 
-def _v(form):
-    return form.cleaned_data["version"]
 
 
 ACTIONS: list[Action] = [
     Action("send", _("Send to partner"), f.ActionForm, transition="send", style="primary",
            run=lambda r, form, u: s.borrowing_request_send(request=r, user=u,
-                                                           version=_v(form))),
+                                                           version=version_of(form))),
     Action("rota", _("Choose partners"), f.RotaForm, states=BR.UNANSWERED,
            run=lambda r, form, u: s.borrowing_request_set_rota(
-               request=r, partners=form.ordered_partners(), user=u, version=_v(form))),
+               request=r, partners=form.ordered_partners(), user=u, version=version_of(form))),
     Action("accepted", _("Partner accepted (expects to supply)"), f.NoteForm,
            transition="accept",
            run=lambda r, form, u: s.borrowing_request_accepted(
-               request=r, user=u, version=_v(form), note=form.cleaned_data["note"])),
+               request=r, user=u, version=version_of(form), note=form.cleaned_data["note"])),
     Action("will_supply", _("Partner will supply"), f.NoteForm, transition="will_supply",
            run=lambda r, form, u: s.borrowing_request_will_supply(
-               request=r, user=u, version=_v(form), note=form.cleaned_data["note"])),
+               request=r, user=u, version=version_of(form), note=form.cleaned_data["note"])),
     Action("conditional", _("Partner set a condition"), f.ConditionForm,
            transition="set_conditional",
            run=lambda r, form, u: s.borrowing_request_conditional(
                request=r, condition=form.cleaned_data["condition"],
-               reply_by=form.cleaned_data["reply_by"], user=u, version=_v(form))),
+               reply_by=form.cleaned_data["reply_by"], user=u, version=version_of(form))),
     Action("accept_conditions", _("Accept the conditions"), f.ActionForm,
            transition="accept_conditions", style="primary",
            run=lambda r, form, u: s.borrowing_request_accept_conditions(
-               request=r, user=u, version=_v(form))),
+               request=r, user=u, version=version_of(form))),
     Action("reject_conditions", _("Refuse the conditions"), f.ReasonForm,
            states=(BR.S.CONDITIONAL,),
            run=lambda r, form, u: s.borrowing_request_reject_conditions(
-               request=r, user=u, version=_v(form), reason=form.cleaned_data["reason"])),
+               request=r, user=u, version=version_of(form), reason=form.cleaned_data["reason"])),
     Action("rejected", _("Partner cannot supply"), f.RejectForm, transition="reject",
            run=lambda r, form, u: s.borrowing_request_rejected(
-               request=r, reason=form.cleaned_data["reason"], user=u, version=_v(form))),
+               request=r, reason=form.cleaned_data["reason"], user=u, version=version_of(form))),
     Action("shipped", _("Partner shipped it"), f.ShippedForm, transition="ship_physically",
            run=lambda r, form, u: s.borrowing_request_shipped(
                request=r, due_date=form.cleaned_data["due_date"],
-               barcode=form.cleaned_data["barcode"], user=u, version=_v(form))),
+               barcode=form.cleaned_data["barcode"], user=u, version=version_of(form))),
     Action("shipped_digitally", _("Partner sent the copy"), f.ShippedDigitallyForm,
            transition="ship_digitally", style="primary",
            run=lambda r, form, u: s.borrowing_request_shipped_digitally(
                request=r, url=form.cleaned_data["url"],
-               uploaded_file=form.cleaned_data["file"], user=u, version=_v(form))),
+               uploaded_file=form.cleaned_data["file"], user=u, version=version_of(form))),
     Action("receive", _("Receive"), f.ReceiveForm, transition="receive", style="primary",
            open=True,
            run=lambda r, form, u: s.borrowing_request_receive(
-               request=r, barcode=form.cleaned_data["barcode"], user=u, version=_v(form),
+               request=r, barcode=form.cleaned_data["barcode"], user=u, version=version_of(form),
                due_date=form.cleaned_data["due_date"])),
     Action("renew", _("Ask the partner to renew"), f.ActionForm, transition="request_renewal",
            run=lambda r, form, u: s.borrowing_request_request_renewal(
-               request=r, user=u, version=_v(form))),
+               request=r, user=u, version=version_of(form))),
     Action("renewal_answer", _("Record the renewal answer"), f.RenewalAnswerForm,
            states=(BR.S.RENEW_REQUESTED,), style="primary",
            run=lambda r, form, u: s.borrowing_request_renewal_answer(
                request=r, granted=form.cleaned_data["granted"],
-               new_due_date=form.cleaned_data["new_due_date"], user=u, version=_v(form))),
+               new_due_date=form.cleaned_data["new_due_date"], user=u, version=version_of(form))),
     Action("return_to_partner", _("Return to partner"), f.ActionForm,
            transition="return_to_partner",
            run=lambda r, form, u: s.borrowing_request_return_to_partner(
-               request=r, user=u, version=_v(form))),
+               request=r, user=u, version=version_of(form))),
     Action("complete", _("Complete"), f.NoteForm, transition="complete",
            run=lambda r, form, u: s.borrowing_request_complete(
-               request=r, user=u, version=_v(form), note=form.cleaned_data["note"])),
+               request=r, user=u, version=version_of(form), note=form.cleaned_data["note"])),
     Action("cancel_answer", _("Record the cancel answer"), f.CancelAnswerForm,
            states=(BR.S.WAITING_CANCEL,), style="primary",
            run=lambda r, form, u: s.borrowing_request_cancel_answer(
                request=r, cancelled=form.cleaned_data["cancelled"], user=u,
-               version=_v(form))),
+               version=version_of(form))),
     Action("own_collection", _("Found in our collection"), f.OwnItemForm,
            states=BR.UNANSWERED,
            run=lambda r, form, u: s.borrowing_request_fill_from_collection(
-               request=r, item=form.item, user=u, version=_v(form))),
+               request=r, item=form.item, user=u, version=version_of(form))),
     Action("purchase", _("Purchase request"), f.PurchaseForm, states=BR.UNANSWERED,
            run=lambda r, form, u: s.borrowing_request_to_purchase(
-               request=r, user=u, version=_v(form), note=form.cleaned_data["note"],
+               request=r, user=u, version=version_of(form), note=form.cleaned_data["note"],
                notify_patron=form.cleaned_data["notify_patron"])),
     Action("query_patron", _("Write to the patron"), f.QueryPatronForm,
            states=tuple(v for v in BR.Status.values if v not in BR.FINAL),
@@ -127,31 +100,31 @@ ACTIONS: list[Action] = [
                request=r, letter_code=form.cleaned_data["letter_code"],
                message=form.cleaned_data["message"], link=form.cleaned_data["link"], user=u)),
     Action("retry", _("Ask the partner again (retry)"), f.NoteForm, states=BR.AT_PARTNER,
-           when=lambda r: _iso_partner(r) and r.needs_attention,
+           when=lambda r: iso_partner(r) and r.needs_attention,
            run=lambda r, form, u: iso_services.borrowing_request_retry(
-               request=r, user=u, version=_v(form), note=form.cleaned_data["note"])),
+               request=r, user=u, version=version_of(form), note=form.cleaned_data["note"])),
     Action("partner_note", _("Message to the partner"), f.NoteForm,
-           states=tuple(v for v in BR.Status.values if v not in BR.FINAL), when=_iso_partner,
+           states=tuple(v for v in BR.Status.values if v not in BR.FINAL), when=iso_partner,
            run=lambda r, form, u: iso_services.send_partner_note(
-               request=r, note=form.cleaned_data["note"], user=u, version=_v(form))),
+               request=r, note=form.cleaned_data["note"], user=u, version=version_of(form))),
     Action("lost", _("Report lost"), f.NoteForm, transition="report_lost", style="danger",
            run=lambda r, form, u: s.borrowing_request_report(
-               request=r, what="lost", user=u, version=_v(form),
+               request=r, what="lost", user=u, version=version_of(form),
                note=form.cleaned_data["note"])),
     Action("damaged", _("Report damaged"), f.NoteForm, transition="report_damaged",
            style="danger",
            run=lambda r, form, u: s.borrowing_request_report(
-               request=r, what="damaged", user=u, version=_v(form),
+               request=r, what="damaged", user=u, version=version_of(form),
                note=form.cleaned_data["note"])),
     Action("cancel", _("Cancel request"), f.CancelForm, transition="cancel_by_staff",
            style="danger",
            run=lambda r, form, u: s.borrowing_request_cancel(
-               request=r, reason=form.cleaned_data["reason"], user=u, version=_v(form),
+               request=r, reason=form.cleaned_data["reason"], user=u, version=version_of(form),
                notify_patron=form.cleaned_data["notify_patron"],
                by_patron=form.cleaned_data["by_patron"])),
     Action("reactivate", _("Reactivate"), f.NoteForm, transition="reactivate",
            run=lambda r, form, u: s.borrowing_request_reactivate(
-               request=r, user=u, version=_v(form), note=form.cleaned_data["note"])),
+               request=r, user=u, version=version_of(form), note=form.cleaned_data["note"])),
 ]
 
 BY_NAME = {a.name: a for a in ACTIONS}

@@ -5,11 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import CirculationDesk, Item
 from ill.borrowing.services import PATRON_QUERY_TYPES
+from ill.forms import DATE, ActionForm, NoteForm  # noqa: F401  (NoteForm: the actions use it)
 from ill.models import BorrowingRequest
 from partners.models import Partner
 from patrons.models import Patron
-
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class CitationForm(forms.ModelForm):
@@ -62,12 +61,6 @@ class BorrowingRequestCreateForm(CitationForm):
 # --- one small form per staff action ----------------------------------------------------------
 
 
-class ActionForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, request_obj: BorrowingRequest | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.request_obj = request_obj
 
 
 class ReasonForm(ActionForm):
@@ -143,8 +136,6 @@ class CancelAnswerForm(ActionForm):
                                                 ("no", _("Will not cancel"))])
 
 
-class NoteForm(ActionForm):
-    note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
 
 class RotaForm(ActionForm):

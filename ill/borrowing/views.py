@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ill.actions import run_action
 from ill.borrowing import services
 from ill.borrowing.actions import BY_NAME, valid_actions
 from ill.borrowing.filters import QUEUES, BorrowingRequestFilter
@@ -128,28 +129,6 @@ def borrowing_detail_view(request, pk: int):
     })
 
 
-def run_action(request, obj, action, detail_url: str):
-    """Validate an action's form, check it is still valid, run it, and say how it went.
-
-    Borrowing and lending actions share this: the form, the state check and the service
-    differ per action, the handling around them does not."""
-    form = action.form(request.POST, request.FILES, request_obj=obj, prefix=action.name)
-    if not form.is_valid():
-        errors = "; ".join(str(e) for field in form.errors.values() for e in field)
-        messages.error(request, _("%(action)s: %(errors)s") % {"action": action.label,
-                                                                "errors": errors})
-    elif not action.is_valid(obj):
-        messages.error(request, _("“%(action)s” is not possible now: the request is "
-                                  "“%(status)s”.") % {"action": action.label,
-                                                      "status": obj.get_status_display()})
-    else:
-        try:
-            action.run(obj, form, request.user)
-        except WorkflowError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("%(action)s: done.") % {"action": action.label})
-    return HttpResponseRedirect(detail_url)
 
 
 @login_required

@@ -33,8 +33,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
-from ill.models import BorrowingRequest, LendingRequest, RotaEntry, Source
-from ill.models.wire import IsoMessage
+from ill.models import BorrowingRequest, IsoMessage, LendingRequest, RotaEntry, Source
 from ill.outbox.wire import agency_text, first_url, summary_fields
 from ill.workflow import WorkflowError, change_state, record
 from kauko.db import insert

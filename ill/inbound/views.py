@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from ill.inbound import endpoint as iso_inbound
-from ill.models.wire import OutboxMessage
+from ill.models import OutboxMessage
 from ill.outbox import services as iso_outbound
 from ill.workflow import WorkflowError
 from kauko.access import require_perm, staff_institution

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ill.models.lending import LendingRequest
+from ill.models import LendingRequest
 from partners.models import Partner
 
 LR = LendingRequest

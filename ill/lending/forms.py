@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import Item, Library, Location
 from fulfillment.selectors import item_by_barcode
-from ill.borrowing.forms import DATE, ActionForm, NoteForm  # noqa: F401  (NoteForm: the actions use it)
-from ill.models.lending import LendingRequest
+from ill.forms import DATE, ActionForm, NoteForm  # noqa: F401  (NoteForm: the actions use it)
+from ill.models import LendingRequest
 from partners.models import Partner
 
 LR = LendingRequest

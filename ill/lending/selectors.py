@@ -4,8 +4,7 @@ from django.db.models import Count, Prefetch, Q
 
 from fulfillment.models import Item
 from ill.lending.filters import QUEUES
-from ill.models import HistoryEntry
-from ill.models.lending import LendingCandidate, LendingRequest
+from ill.models import HistoryEntry, LendingCandidate, LendingRequest
 
 LR = LendingRequest
 

@@ -23,8 +23,7 @@ from fulfillment.models import Item, Library, normalize_barcode
 from fulfillment.selectors import item_by_barcode, terms_of_use_for
 from ill.borrowing.services import rs_library_for
 from ill.lending.locate import find_candidates, is_available
-from ill.models import Source, next_number
-from ill.models.lending import LendingCandidate, LendingRequest
+from ill.models import LendingCandidate, LendingRequest, Source, next_number
 from ill.workflow import WorkflowError, after_commit, change_state, record, update_fields
 
 LR = LendingRequest

@@ -21,7 +21,7 @@ from ill.lending.services import (
     lending_request_expire,
     lending_request_overdue_notice,
 )
-from ill.models.lending import LendingRequest
+from ill.models import LendingRequest
 from ill.workflow import WorkflowError
 
 logger = logging.getLogger(__name__)

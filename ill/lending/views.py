@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fulfillment.selectors import item_by_barcode
-from ill.borrowing.views import run_action
+from ill.actions import run_action
 from ill.lending import services
 from ill.lending.actions import BY_NAME, valid_actions
 from ill.lending.filters import QUEUES, LendingRequestFilter
@@ -24,7 +24,7 @@ from ill.lending.selectors import (
     queue_counts,
     slip_requests,
 )
-from ill.models.lending import LendingRequest
+from ill.models import LendingRequest
 from ill.workflow import WorkflowError
 from kauko.access import require_perm, staff_institution
 from kauko.barcodes import code128_svg

@@ -14,14 +14,36 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from ill.models import Citation, RequestRecord
-from ill.workflow import ACTION_LABELS
+from ill.models.requests import Citation, RequestRecord
 from kauko.models import InstitutionScoped
-
-__all__ = ["LendingCandidate", "LendingRequest"]
 
 
 class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, RequestRecord):
+    # What staff read for each transition (refusals, the state diagram).
+    TRANSITION_LABELS = {
+        "locate_item": _("Locate the item"),
+        "locate_failed": _("Locate failed"),
+        "supply": _("Will supply"),
+        "offer_conditions": _("Add a condition"),
+        "conditions_accepted": _("Borrower accepted the condition"),
+        "conditions_refused": _("Borrower refused the condition"),
+        "unfilled": _("Reject (unfilled)"),
+        "ship_loan": _("Ship"),
+        "ship_copy": _("Ship digitally"),
+        "partner_received": _("Partner received it"),
+        "renewal_asked": _("Partner asked to renew"),
+        "renew_yes": _("Renew"),
+        "renew_no": _("Refuse the renewal"),
+        "become_overdue": _("Overdue"),
+        "recall_item": _("Recall"),
+        "partner_returned": _("Returned by partner"),
+        "check_in": _("Check in"),
+        "declare_lost": _("Report lost"),
+        "declare_damaged": _("Report damaged"),
+        "cancel_yes": _("Cancel at the partner's request"),
+        "expire": _("Expire"),
+    }
+
     class ServiceType(models.TextChoices):
         LOAN = "loan", _("Loan")
         COPY = "copy", _("Copy")
@@ -303,29 +325,3 @@ class LendingCandidate(models.Model):
 
     def __str__(self):
         return f"{self.request_id}: {self.item_id}"
-
-
-# Labels for error messages and history; the transition names differ from borrowing's so
-# one shared table serves both.
-ACTION_LABELS.update({
-    "locate_item": _("Locate the item"),
-    "locate_failed": _("Locate failed"),
-    "supply": _("Will supply"),
-    "offer_conditions": _("Add a condition"),
-    "conditions_accepted": _("Borrower accepted the condition"),
-    "conditions_refused": _("Borrower refused the condition"),
-    "unfilled": _("Reject (unfilled)"),
-    "ship_loan": _("Ship"),
-    "ship_copy": _("Ship digitally"),
-    "partner_received": _("Partner received it"),
-    "renewal_asked": _("Partner asked to renew"),
-    "renew_yes": _("Renew"),
-    "renew_no": _("Refuse the renewal"),
-    "become_overdue": _("Overdue"),
-    "recall_item": _("Recall"),
-    "partner_returned": _("Returned by partner"),
-    "check_in": _("Check in"),
-    "declare_lost": _("Report lost"),
-    "declare_damaged": _("Report damaged"),
-    "cancel_yes": _("Cancel at the partner's request"),
-})

@@ -25,8 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
-from ill.models import BorrowingRequest, RotaEntry, Source
-from ill.models.wire import IsoMessage, OutboxMessage
+from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, RotaEntry, Source
 from ill.outbox.wire import agency_of, agency_text, now_ms, summary_fields
 from ill.workflow import record
 

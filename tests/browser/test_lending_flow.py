@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from fulfillment.models import Item
-from ill.models.lending import LendingRequest
+from ill.models import LendingRequest
 from kauko import roles
 from tests import factories as f
 

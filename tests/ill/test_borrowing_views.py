@@ -188,7 +188,7 @@ def test_a_message_to_an_iso_partner_goes_out_and_is_offered_only_for_iso_partne
 ):
     from unittest import mock
 
-    from ill.models.wire import OutboxMessage
+    from ill.models import OutboxMessage
 
     client.force_login(rs_staff)
     page = client.get(reverse("ill:borrowing_detail", args=[request_obj.pk]))

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from ill.models.wire import IsoMessage, OutboxMessage
+from ill.models import IsoMessage, OutboxMessage
 from kauko import roles
 from tests import factories as f
 

@@ -1,7 +1,7 @@
 import pytest
 
 from fulfillment.models import Item
-from ill.models.lending import LendingRequest
+from ill.models import LendingRequest
 from workbench.demo import seed_demo
 
 pytestmark = pytest.mark.django_db

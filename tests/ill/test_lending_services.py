@@ -11,7 +11,7 @@ from django.utils import timezone
 from circulation.models import Hold
 from fulfillment.models import Item
 from ill.lending import services as ls
-from ill.models.lending import LendingCandidate, LendingRequest
+from ill.models import LendingCandidate, LendingRequest
 from ill.workflow import WorkflowError
 from tests import factories as f
 

@@ -8,7 +8,7 @@ fails here.
 import pytest
 from django_fsm import TransitionNotAllowed, can_proceed
 
-from ill.models.lending import LendingRequest
+from ill.models import LendingRequest
 from tests import factories as f
 
 S = LendingRequest.Status

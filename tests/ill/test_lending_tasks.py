@@ -10,7 +10,7 @@ from circulation.models import Hold
 from fulfillment.models import Item
 from ill.lending import services as ls
 from ill.lending import tasks
-from ill.models.lending import LendingRequest
+from ill.models import LendingRequest
 from tests import factories as f
 
 S = LendingRequest.Status

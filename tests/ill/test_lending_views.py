@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.models import Item
-from ill.models.lending import LendingRequest
+from ill.models import LendingRequest
 from kauko import roles
 from kauko.barcodes import decode_widths, widths
 from tests import factories as f

@@ -39,8 +39,7 @@ from fulfillment.models import (
     Location,
     TermsOfUse,
 )
-from ill.models import BorrowingRequest, HistoryEntry
-from ill.models.lending import LendingRequest
+from ill.models import BorrowingRequest, HistoryEntry, LendingRequest
 from kauko import roles
 from kauko.models import Institution, StaffUser
 from partners.models import Partner, WorkflowProfile

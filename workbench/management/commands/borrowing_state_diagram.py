@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
 from ill.models import BorrowingRequest
-from ill.workflow import action_label
 
 
 class Command(BaseCommand):
@@ -19,6 +18,6 @@ class Command(BaseCommand):
         for transition in field.get_all_transitions(BorrowingRequest):
             edges.add((transition.source, transition.target, transition.name))
         for source, target, name in sorted(edges):
-            lines.append(f'  "{source}" -> "{target}" [label="{action_label(name)}"];')
+            lines.append(f'  "{source}" -> "{target}" [label="{BorrowingRequest.action_label(name)}"];')
         lines.append("}")
         self.stdout.write("\n".join(lines))

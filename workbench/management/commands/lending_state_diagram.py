@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from ill.models.lending import LendingRequest
-from ill.workflow import action_label
+from ill.models import LendingRequest
 
 
 class Command(BaseCommand):
@@ -16,6 +15,6 @@ class Command(BaseCommand):
             lines.append(f'  "{value}" [label="{label}"{shape}];')
         edges = {(t.source, t.target, t.name) for t in field.get_all_transitions(LendingRequest)}
         for source, target, name in sorted(edges):
-            lines.append(f'  "{source}" -> "{target}" [label="{action_label(name)}"];')
+            lines.append(f'  "{source}" -> "{target}" [label="{LendingRequest.action_label(name)}"];')
         lines.append("}")
         self.stdout.write("\n".join(lines))
