@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
@@ -120,3 +121,33 @@ def update_fields(*, request, user=None, version: int | None = None, action: str
         record(request=locked, action=action, user=user, note=note, source=source,
                from_status=locked.status, to_status=locked.status)
     return locked
+
+
+def flag(*, request, reason: str) -> None:
+    """Raise the request's "needs attention" flag with the reason staff read.
+
+    One UPDATE, no row lock: the flag only ever adds information, and the version is bumped
+    so a colleague's open form notices the request changed."""
+    type(request).objects.filter(pk=request.pk).update(
+        needs_attention=True, attention_reason=reason[:300], version=F("version") + 1)
+
+
+def undo_state(*, request, to_status: str, user=None, note: str = "", action: str = "undo"):
+    """Put a request back to `to_status`, the status it had before the last step.
+
+    The one deliberate bypass of the state machine: the machines have no backwards moves
+    (a partner never sees one), but staff undoing a desk scan they just made correct their
+    own last step, and the request must follow. Same guarantees as `change_state`: the row
+    is locked (so an incoming partner message waits and then sees the restored status), the
+    version bumped and the move written to the history."""
+    model = type(request)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=request.pk)
+        from_status = locked.status
+        # The status field is protected against assignment (every other change must pass
+        # the state machine), so the bypass writes the row itself; this is the only place.
+        model.objects.filter(pk=locked.pk).update(
+            status=to_status, version=locked.version + 1, status_changed_at=timezone.now())
+        record(request=locked, action=action, user=user, note=note, source=Source.STAFF,
+               from_status=from_status, to_status=to_status)
+    return model.objects.get(pk=locked.pk)

@@ -11,7 +11,6 @@ from ill.actions import Action, iso_partner, version_of
 from ill.borrowing import forms as f
 from ill.borrowing import services as s
 from ill.models import BorrowingRequest
-from ill.outbox import staff as iso_services
 
 BR = BorrowingRequest
 
@@ -101,11 +100,11 @@ ACTIONS: list[Action] = [
                message=form.cleaned_data["message"], link=form.cleaned_data["link"], user=u)),
     Action("retry", _("Ask the partner again (retry)"), f.NoteForm, states=BR.AT_PARTNER,
            when=lambda r: iso_partner(r) and r.needs_attention,
-           run=lambda r, form, u: iso_services.borrowing_request_retry(
+           run=lambda r, form, u: s.borrowing_request_retry(
                request=r, user=u, version=version_of(form), note=form.cleaned_data["note"])),
     Action("partner_note", _("Message to the partner"), f.NoteForm,
            states=tuple(v for v in BR.Status.values if v not in BR.FINAL), when=iso_partner,
-           run=lambda r, form, u: iso_services.send_partner_note(
+           run=lambda r, form, u: s.borrowing_request_partner_note(
                request=r, note=form.cleaned_data["note"], user=u, version=version_of(form))),
     Action("lost", _("Report lost"), f.NoteForm, transition="report_lost", style="danger",
            run=lambda r, form, u: s.borrowing_request_report(

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from circulation.hooks import IllBridge, IllItemInfo, RenewOutcome, ScanAdvice
-from circulation.services import DeskError, end_of_day
+from circulation.services import end_of_day
 from ill.borrowing import services
 from ill.models import BorrowingRequest, Source
-from ill.workflow import WorkflowError, change_state, record
+from ill.workflow import WorkflowError, record
 
 BR = BorrowingRequest
 
@@ -57,22 +57,15 @@ class BorrowingBridge(IllBridge):
 
     def item_loaned(self, *, loan, user):
         request = request_for_item(loan.item)
-        if request is None:
-            return
-        if request.status not in (BR.S.RECEIVED, BR.S.RETURNED_BY_PATRON):
-            raise DeskError(_(
-                "Request %(number)s is “%(status)s”: its item cannot be loaned now."
-            ) % {"number": request.number, "status": request.get_status_display()})
-        change_state(request=request, transition="loan_to_patron", user=user,
-                     note=_("Loaned at %(desk)s.") % {"desk": loan.desk.name if loan.desk_id
-                                                      else _("self-service")})
+        if request is not None:
+            services.borrowing_request_loaned_to_patron(
+                request=request, user=user, desk_name=loan.desk.name if loan.desk_id else "")
 
     def item_returned(self, *, loan, desk, user):
         request = request_for_item(loan.item)
-        if request is not None and request.status in BR.ON_LOAN:
-            change_state(request=request, transition="return_by_patron", user=user,
-                         note=_("Returned at %(desk)s.") % {"desk": desk.name if desk
-                                                            else _("self-service")})
+        if request is not None:
+            services.borrowing_request_returned_by_patron(
+                request=request, user=user, desk_name=desk.name if desk else "")
 
     def item_back_at_rs_library(self, *, item, user):
         request = request_for_item(item)
@@ -96,12 +89,7 @@ class BorrowingBridge(IllBridge):
     def hold_shelf_expired(self, *, hold):
         request = request_for_item(hold.item)
         if request is not None:
-            BorrowingRequest.objects.filter(pk=request.pk).update(
-                needs_attention=True,
-                attention_reason=_("Not picked up in time: return it to the partner."))
-            record(request=request, action="hold_shelf_expired", source=Source.SYSTEM,
-                   from_status=request.status, to_status=request.status,
-                   note=_("The patron did not pick it up; it goes back to the RS office."))
+            services.borrowing_request_not_picked_up(request=request)
 
     def renew_ill_loan(self, *, loan, user, by_patron):
         request = request_for_item(loan.item)
@@ -120,19 +108,5 @@ class BorrowingBridge(IllBridge):
     def scan_undone(self, *, item, outcome, user):
         """Put the request back where the undone scan found it."""
         request = request_for_item(item)
-        if request is None:
-            return
-        last = request.history.exclude(action__in=["at_desk"]).order_by("-at", "-id").first()
-        undo = {"loaned": ("loaned", "loan_to_patron"),
-                "returned": ("returned_by_patron", "return_by_patron"),
-                "returned_to_partner": ("returned_to_partner", "return_to_partner")}
-        expected = undo.get(outcome)
-        if expected is None or last is None or last.to_status != expected[0]:
-            return
-        previous = last.from_status
-        # The state machine has no backwards moves (partners never see them); an undo is a
-        # staff correction of the last scan, recorded as such.
-        BorrowingRequest.objects.filter(pk=request.pk).update(
-            status=previous, version=request.version + 1)
-        record(request=request, action="undo_scan", user=user, from_status=request.status,
-               to_status=previous, note=_("Desk scan undone."))
+        if request is not None:
+            services.borrowing_request_undo_scan(request=request, outcome=outcome, user=user)

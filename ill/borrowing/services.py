@@ -36,8 +36,18 @@ from fulfillment.models import (
     normalize_barcode,
 )
 from fulfillment.selectors import terms_of_use_for
+from ill.borrowing.messages import borrowing_event, latest_attempt
 from ill.models import BorrowingRequest, PurchaseRequest, RotaEntry, Source, next_number
-from ill.workflow import WorkflowError, after_commit, change_state, record, update_fields
+from ill.outbox.services import partner_note_text
+from ill.workflow import (
+    WorkflowError,
+    after_commit,
+    change_state,
+    flag,
+    record,
+    undo_state,
+    update_fields,
+)
 
 BR = BorrowingRequest
 ARTICLE_LINK_DAYS = 30
@@ -133,9 +143,7 @@ def tell_partner(request, event: str, user=None, **data) -> None:
     if partner is None:
         return
     if partner.is_iso:
-        from ill.outbox import services as iso_outbound
-
-        iso_outbound.borrowing_event(request=request, event=event, user=user, **data)
+        borrowing_event(request=request, event=event, user=user, **data)
         return
     code = PARTNER_LETTERS[event]
     if code:
@@ -790,3 +798,138 @@ def borrowing_request_query_patron(*, request, letter_code: str, message: str, u
         _patron_letter(request, letter_code, user, message=message, link=link)
         record(request=request, action="query_patron", user=user,
                note=message, from_status=request.status, to_status=request.status)
+
+
+# --- ISO 18626 only: a note to the partner, a retry ----------------------------------------------
+
+
+def borrowing_request_partner_note(*, request, note: str, user=None, version=None):
+    """A free-text message to the partner: a Notification on its request."""
+    note = partner_note_text(request=request, note=note)
+    return update_fields(
+        request=request, user=user, version=version, action="partner_note", note=note,
+        apply=lambda r: borrowing_event(request=r, event="notification", user=user, note=note))
+
+
+def borrowing_request_retry(*, request, user=None, version=None, note=""):
+    """The partner said "retry possible": ask it again (requestType Retry) under a new id,
+    so its answers to the old one are told apart."""
+    if request.status not in BorrowingRequest.AT_PARTNER or not request.partner.is_iso:
+        raise WorkflowError(_("Only a request waiting at an ISO 18626 partner can be retried."))
+    entry = latest_attempt(request)
+    if entry is None:
+        raise WorkflowError(_("This request was never sent."))
+
+    def apply(r):
+        previous = entry.attempt_id
+        tries = RotaEntry.objects.filter(pk=entry.pk).values_list("attempt_id", flat=True)
+        base = f"{r.number}-{entry.position}"
+        count = 1 + (tries[0].count("-R") if tries else 0)
+        new_id = f"{base}-R{count}"
+        RotaEntry.objects.filter(pk=entry.pk).update(attempt_id=new_id,
+                                                     outcome=RotaEntry.Outcome.ASKED)
+        r.needs_attention = False
+        r.attention_reason = ""
+        borrowing_event(request=r, event="retry", user=user, retry_of=previous, note=note)
+
+    return update_fields(request=request, user=user, version=version, action="iso_retry",
+                         apply=apply, note=note or _("Asked the partner again (retry)."))
+
+
+# --- steps a partner's message or a desk event causes ------------------------------------------
+
+
+def borrowing_request_overdue(*, request, user=None, source=Source.PARTNER, note=""):
+    """The partner says its item is overdue."""
+    return change_state(request=request, transition="mark_overdue", user=user, source=source,
+                        note=note)
+
+
+def borrowing_request_recalled(*, request, new_due_date=None, user=None,
+                               source=Source.PARTNER, note=""):
+    """The partner wants its item back early, by `new_due_date` when it gives one; staff
+    must get it back from the patron."""
+    def apply(r):
+        if new_due_date:
+            r.partner_due_date = new_due_date
+            r.patron_due_date = _patron_due_date(r, new_due_date)
+            _sync_loan_due_date(r)
+        r.needs_attention = True
+        r.attention_reason = _("Recalled by the partner: get the item back from the patron.")
+
+    return change_state(request=request, transition="recall", user=user, source=source,
+                        note=note, apply=apply)
+
+
+def borrowing_request_cancelled_by_partner(*, request, reason="", user=None,
+                                           source=Source.PARTNER):
+    """The partner cancelled the request before supplying it."""
+    def apply(r):
+        r.reason = reason or _("Cancelled by the partner.")
+        _remove_temporary_records(r)
+        RotaEntry.objects.filter(request=r, outcome=RotaEntry.Outcome.ASKED).update(
+            outcome=RotaEntry.Outcome.CANCELLED)
+
+    return change_state(request=request, transition="cancel_by_partner", user=user,
+                        source=source, note=reason, apply=apply)
+
+
+def borrowing_request_send_to_next(*, request) -> BorrowingRequest:
+    """After an Unfilled: straight on to the next partner in the rota, as Alma does.
+
+    When that cannot be done now, the request stays ready (and says why) for staff to send
+    by hand; the refusal is not the partner's business."""
+    if request.status != BR.S.READY or _next_pending(request) is None:
+        return request
+    try:
+        with transaction.atomic():
+            return borrowing_request_send(request=request, user=None)
+    except WorkflowError:
+        return request
+
+
+def borrowing_request_loaned_to_patron(*, request, user=None, desk_name: str = ""):
+    """The desk loaned the request's temporary item to the patron."""
+    if request.status not in (BR.S.RECEIVED, BR.S.RETURNED_BY_PATRON):
+        raise DeskError(_(
+            "Request %(number)s is “%(status)s”: its item cannot be loaned now."
+        ) % {"number": request.number, "status": request.get_status_display()})
+    return change_state(request=request, transition="loan_to_patron", user=user,
+                        note=_("Loaned at %(desk)s.") % {"desk": desk_name
+                                                        or _("self-service")})
+
+
+def borrowing_request_returned_by_patron(*, request, user=None, desk_name: str = ""):
+    """The patron returned the request's temporary item at a desk (or self-service).
+    Nothing happens for a request whose item is not on loan."""
+    if request.status not in BR.ON_LOAN:
+        return request
+    return change_state(request=request, transition="return_by_patron", user=user,
+                        note=_("Returned at %(desk)s.") % {"desk": desk_name
+                                                          or _("self-service")})
+
+
+# What undoing a desk scan with this outcome takes back: (the status the scan moved the
+# request to, the transition it took).
+UNDOABLE_SCANS = {"loaned": ("loaned", "loan_to_patron"),
+                  "returned": ("returned_by_patron", "return_by_patron"),
+                  "returned_to_partner": ("returned_to_partner", "return_to_partner")}
+
+
+def borrowing_request_undo_scan(*, request, outcome: str, user=None):
+    """Staff undid the desk scan with this outcome: put the request back where the scan
+    found it, if (and only if) that scan was the request's last step."""
+    last = request.history.exclude(action__in=["at_desk"]).order_by("-at", "-id").first()
+    expected = UNDOABLE_SCANS.get(outcome)
+    if expected is None or last is None or last.to_status != expected[0]:
+        return request
+    return undo_state(request=request, to_status=last.from_status, user=user,
+                      action="undo_scan", note=_("Desk scan undone."))
+
+
+def borrowing_request_not_picked_up(*, request):
+    """The patron did not pick the item up in time; it goes back to the RS office."""
+    flag(request=request, reason=_("Not picked up in time: return it to the partner."))
+    return record(request=request, action="hold_shelf_expired", source=Source.SYSTEM,
+                  from_status=request.status, to_status=request.status,
+                  note=_("The patron did not pick it up; it goes back to the RS office."))

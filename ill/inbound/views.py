@@ -1,7 +1,7 @@
 """ISO 18626 over HTTP: the endpoint partners post to, and staff's resend action.
 
 The endpoint has no session or CSRF (partners are systems, authenticated by their
-credentials in `ill.iso_inbound`); everything it does lives in that module.
+credentials in `ill.inbound.endpoint`); everything it does lives in that module.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from ill.forms import NoteForm
 from ill.lending import forms as f
 from ill.lending import services as s
 from ill.models import LendingRequest
-from ill.outbox import staff as iso_services
 
 LR = LendingRequest
 
@@ -104,7 +103,7 @@ ACTIONS: list[Action] = [
                reason=form.cleaned_data["reason"], user=u, version=version_of(form))),
     Action("partner_note", _("Message to the partner"), NoteForm,
            states=tuple(v for v in LR.Status.values if v not in LR.FINAL), when=iso_partner,
-           run=lambda r, form, u: iso_services.send_partner_note(
+           run=lambda r, form, u: s.lending_request_partner_note(
                request=r, note=form.cleaned_data["note"], user=u, version=version_of(form))),
     Action("report", _("Report lost or damaged"), f.ReportForm, transition="declare_lost",
            style="danger",

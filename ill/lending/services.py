@@ -23,7 +23,9 @@ from fulfillment.models import Item, Library, normalize_barcode
 from fulfillment.selectors import item_by_barcode, terms_of_use_for
 from ill.borrowing.services import rs_library_for
 from ill.lending.locate import find_candidates, is_available
+from ill.lending.messages import lending_event
 from ill.models import LendingCandidate, LendingRequest, Source, next_number
+from ill.outbox.services import partner_note_text
 from ill.workflow import WorkflowError, after_commit, change_state, record, update_fields
 
 LR = LendingRequest
@@ -108,13 +110,7 @@ def tell_partner(request: LendingRequest, event: str, user=None, attachments=(),
     not happen."""
     partner = request.partner
     if partner.is_iso:
-        try:
-            from ill.outbox import services as iso_outbound
-        except ImportError:  # the ISO 18626 outbox has not landed yet
-            return
-        handler = getattr(iso_outbound, "lending_event", None)
-        if handler is not None:
-            handler(request=request, event=event, user=user, **data)
+        lending_event(request=request, event=event, user=user, **data)
         return
     code = PARTNER_LETTERS[event]
     context = letter_context(request, **data)
@@ -650,3 +646,34 @@ def lending_pull_slips_printed(*, requests, user) -> list[LendingRequest]:
         done.append(update_fields(request=r, user=user, action="pull_slip_printed",
                                   apply=apply, note=_("Pull slip printed.")))
     return done
+
+
+def lending_request_partner_note(*, request, note: str, user=None, version=None):
+    """A free-text message to the partner (ISO 18626 only): a Notification on its request."""
+    note = partner_note_text(request=request, note=note)
+    return update_fields(
+        request=request, user=user, version=version, action="partner_note", note=note,
+        apply=lambda r: lending_event(request=r, event="notification", user=user, note=note))
+
+
+# --- ISO 18626: what only a partner's message asks for ------------------------------------------
+
+
+def lending_request_cancelled_during_conditions(*, request, note="", source=Source.PARTNER):
+    """The borrower asked to cancel while our conditions waited for its answer: that is a
+    refusal of the conditions (DOMAIN.md §5), the request ends and the partner hears yes."""
+    with transaction.atomic():
+        request = lending_request_condition_answer(request=request, accepted=False, note=note,
+                                                   source=source)
+        lending_event(request=request, event="cancel_answer", answer="yes")
+    return request
+
+
+def lending_request_status_asked(*, request, note=""):
+    """The partner asked where its request stands: noted on the request and answered."""
+    with transaction.atomic():
+        record(request=request, action="partner_message", source=Source.PARTNER,
+               note=note or _("The partner asked for the status."),
+               from_status=request.status, to_status=request.status)
+        lending_event(request=request, event="status_response")
+    return request

@@ -1,9 +1,9 @@
-"""Our side of ISO 18626 going out: building messages and delivering them reliably.
+"""ISO 18626 going out, for both roles: the outbox and its reliable delivery.
 
-`borrowing_event` and `lending_event` are called by the borrowing and lending services
-*inside* the state change's transaction (through their `tell_partner`). They build the
-message in the partner's schema version and write it to the outbox in that transaction, so
-a message exists exactly when the change it reports does. After commit a Celery task posts
+`queue` is called by `ill.borrowing.messages.borrowing_event` and
+`ill.lending.messages.lending_event` *inside* the state change's transaction (through each
+side's `tell_partner`). It writes the message, built in the partner's schema version, to the
+outbox in that transaction, so a message exists exactly when the change it reports does. After commit a Celery task posts
 it (`deliver_chain`): the messages of one request leave one at a time, in order; network
 errors and 5xx answers are retried with exponential backoff; an ERROR confirmation is not
 retried but shown to staff; after the last attempt the request needs attention. `sweep`
@@ -25,9 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
-from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, RotaEntry, Source
-from ill.outbox.wire import agency_of, agency_text, now_ms, summary_fields
-from ill.workflow import record
+from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, Source
+from ill.outbox.wire import agency_text, now_ms, summary_fields
+from ill.workflow import WorkflowError, record
 
 logger = logging.getLogger(__name__)
 
@@ -53,251 +53,6 @@ def backoff(attempts: int) -> float:
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
-# --- borrowing: we are the requester ------------------------------------------------------------
-
-
-def latest_attempt(request) -> RotaEntry | None:
-    """The rota entry of the attempt the partner knows the request by (any outcome)."""
-    return (request.rota.exclude(attempt_id="").filter(partner_id=request.partner_id)
-            .order_by("-position").first())
-
-
-def _requester_header(request, attempt_id: str) -> iso.Header:
-    partner = request.partner
-    auth = None
-    if partner.outbound_account_id or partner.outbound_security_code:
-        auth = iso.RequestingAgencyAuthentication(
-            account_id=partner.outbound_account_id or None,
-            security_code=partner.outbound_security_code or None)
-    return iso.Header(supplying_agency_id=agency_of(partner),
-                      requesting_agency_id=agency_of(request.institution),
-                      requesting_agency_request_id=attempt_id, timestamp=now_ms(),
-                      requesting_agency_authentication=auth)
-
-
-def build_request(request: BorrowingRequest, attempt_id: str, *, retry_of: str = "",
-                  note: str = "") -> iso.Request:
-    item_ids = [iso.BibliographicItemId(code=code, identifier=value)
-                for code, value in (("ISBN", request.isbn), ("ISSN", request.issn)) if value]
-    record_ids = [iso.BibliographicRecordId(code=code, identifier=value)
-                  for code, value in (("OCLC", request.oclc_number), ("DOI", request.doi),
-                                      ("PMID", request.pmid)) if value]
-    copy = not request.is_physical
-    notes = [n for n in (request.note_to_partner, note) if n]
-    return iso.Request(
-        header=_requester_header(request, attempt_id),
-        bibliographic_info=iso.BibliographicInfo(
-            title=request.title, author=request.author or None,
-            edition=request.edition or None,
-            title_of_component=request.article_title or None,
-            author_of_component=request.article_author or None,
-            volumes=[request.volume] if request.volume else [],
-            issue=request.issue or None, pages_requested=request.pages or None,
-            bibliographic_item_ids=item_ids, bibliographic_record_ids=record_ids),
-        publication_info=iso.PublicationInfo(
-            publisher=request.publisher or None, publication_date=request.year or None,
-            place_of_publication=request.place_of_publication or None),
-        service_info=iso.ServiceInfo(
-            request_type=iso.RequestType.RETRY if retry_of else iso.RequestType.NEW,
-            requesting_agency_previous_request_id=retry_of or None,
-            service_type=iso.ServiceType.COPY if copy else iso.ServiceType.LOAN,
-            need_before_date=(datetime.datetime.combine(
-                request.needed_before, datetime.time(12), tzinfo=datetime.UTC)
-                if request.needed_before else None),
-            note="\n".join(notes) or None),
-        requesting_agency_info=iso.RequestingAgencyInfo(name=request.rs_library.name),
-        billing_info=(iso.BillingInfo(maximum_costs=iso.Costs(
-            currency_code="EUR", monetary_value=request.max_cost))
-            if request.max_cost is not None else None),
-    )
-
-
-# Alma and ReShare answer conditions with notes rather than a message of their own.
-ALMA_ACCEPT, ALMA_REJECT = "ACCEPT", "REJECT"
-RESHARE_CONDITION = "#ReShareAddLoanCondition#"
-RESHARE_AGREE = "#ReShareLoanConditionAgreeResponse#"
-
-
-def _reshare_conditions(request) -> bool:
-    return IsoMessage.objects.filter(borrowing_request=request, direction=IsoMessage.Direction.IN,
-                                     note__contains=RESHARE_CONDITION).exists()
-
-
-def borrowing_event(*, request, event: str, user=None, **data) -> OutboxMessage | None:
-    """Write the message for a borrowing step to the outbox (call inside the transaction).
-
-    Events: request, retry, renew, cancel, shipped_return, received, conditions_accepted,
-    conditions_rejected, notification (data: note=...), status_request.
-    """
-    partner = request.partner
-    note = data.get("note") or data.get("message") or ""
-    if event in ("request", "retry"):
-        entry = (request.rota.filter(outcome=RotaEntry.Outcome.ASKED, partner=partner)
-                 .order_by("-position").first())
-        if entry is None:
-            raise ValueError("no asked rota entry to send the request as")
-        body = build_request(request, entry.attempt_id, retry_of=data.get("retry_of", ""),
-                             note=note)
-        return queue(request=request, partner=partner, body=body)
-    entry = latest_attempt(request)
-    attempt_id = entry.attempt_id if entry else request.number
-    if event == "conditions_accepted":
-        action = iso.Action.NOTIFICATION
-        note = RESHARE_AGREE if _reshare_conditions(request) else ALMA_ACCEPT
-    else:
-        action = {
-            "renew": iso.Action.RENEW,
-            "cancel": iso.Action.CANCEL,
-            "conditions_rejected": iso.Action.CANCEL,
-            "shipped_return": iso.Action.SHIPPED_RETURN,
-            "received": iso.Action.RECEIVED,
-            "notification": iso.Action.NOTIFICATION,
-            "status_request": iso.Action.STATUS_REQUEST,
-        }[event]
-        if event == "cancel" and not note:
-            note = request.reason
-    body = iso.RequestingAgencyMessage(header=_requester_header(request, attempt_id),
-                                       action=action, note=note or None)
-    return queue(request=request, partner=partner, body=body)
-
-
-# --- lending: we are the supplier ----------------------------------------------------------------
-
-
-def lending_iso_status(request) -> str:
-    """The ISO status that says where our lending request stands."""
-    S = type(request).Status
-    return {
-        S.CREATED: iso.Status.REQUEST_RECEIVED, S.LOCATE_FAILED: iso.Status.REQUEST_RECEIVED,
-        S.PROCESSING: iso.Status.EXPECT_TO_SUPPLY, S.WILL_SUPPLY: iso.Status.WILL_SUPPLY,
-        S.CONDITIONAL: iso.Status.WILL_SUPPLY, S.SHIPPED_PHYSICAL: iso.Status.LOANED,
-        S.RECEIVED: iso.Status.LOANED, S.RENEW_REQUESTED: iso.Status.LOANED,
-        S.RETURNED: iso.Status.LOANED, S.OVERDUE: iso.Status.OVERDUE,
-        S.RECALLED: iso.Status.RECALLED, S.SHIPPED_DIGITAL: iso.Status.COPY_COMPLETED,
-        S.COMPLETED: iso.Status.LOAN_COMPLETED, S.REJECTED: iso.Status.UNFILLED,
-        S.EXPIRED: iso.Status.UNFILLED, S.CANCELLED: iso.Status.CANCELLED,
-        S.LOST: iso.Status.COMPLETED_WITHOUT_RETURN,
-        S.DAMAGED: iso.Status.COMPLETED_WITHOUT_RETURN,
-    }.get(request.status, iso.Status.REQUEST_RECEIVED)
-
-
-def _due(day) -> datetime.datetime | None:
-    if not day:
-        return None
-    return datetime.datetime.combine(day, datetime.time(23, 59), tzinfo=datetime.UTC)
-
-
-@dataclass
-class _Sam:
-    reason: str
-    status: str
-    answer: str | None = None
-
-
-# Our events (the brief's names and the lending services' names, which differ a little).
-LENDING_EVENTS = {
-    "will_supply": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE, iso.Status.WILL_SUPPLY),
-    "expect_to_supply": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE,
-                             iso.Status.EXPECT_TO_SUPPLY),
-    "conditional": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE, iso.Status.WILL_SUPPLY),
-    "unfilled": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE, iso.Status.UNFILLED),
-    "expired": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE, iso.Status.UNFILLED),
-    "retry_possible": _Sam(iso.ReasonForMessage.REQUEST_RESPONSE, iso.Status.RETRY_POSSIBLE),
-    "loaned": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.LOANED),
-    "shipped": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.LOANED),
-    "copy_completed": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.COPY_COMPLETED),
-    "shipped_digitally": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.COPY_COMPLETED),
-    "renew_answer": _Sam(iso.ReasonForMessage.RENEW_RESPONSE, ""),
-    "renewal_answer": _Sam(iso.ReasonForMessage.RENEW_RESPONSE, ""),
-    "cancel_answer": _Sam(iso.ReasonForMessage.CANCEL_RESPONSE, ""),
-    "overdue": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.OVERDUE),
-    "recalled": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.RECALLED),
-    "recall": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.RECALLED),
-    "loan_completed": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.LOAN_COMPLETED),
-    "checked_in": _Sam(iso.ReasonForMessage.STATUS_CHANGE, iso.Status.LOAN_COMPLETED),
-    "notification": _Sam(iso.ReasonForMessage.NOTIFICATION, ""),
-    "status_response": _Sam(iso.ReasonForMessage.STATUS_REQUEST_RESPONSE, ""),
-}
-
-
-def _answered_before(request) -> bool:
-    return OutboxMessage.objects.filter(lending_request=request).exists()
-
-
-def lending_event(*, request, event: str, user=None, **data) -> OutboxMessage | None:
-    """Write the supplying-agency message for a lending step to the outbox (call inside the
-    transaction). See the module `ill.iso_outbound` report for each event's data."""
-    spec = LENDING_EVENTS[event]
-    note = data.get("note") or data.get("message") or ""
-    status = spec.status or lending_iso_status(request)
-    reason = spec.reason
-    answer = None
-    if spec.reason == iso.ReasonForMessage.STATUS_CHANGE and not _answered_before(request):
-        # The first thing we say about a request is its answer, whatever the step.
-        reason = iso.ReasonForMessage.REQUEST_RESPONSE
-    delivery = None
-    retry = None
-    reason_unfilled = reason_retry = None
-    due = _due(data.get("due_date") or request.due_date)
-    if event in ("renew_answer", "renewal_answer"):
-        renewal = data.get("renewal") or {}
-        yes = data.get("answer", renewal.get("answer")) in ("yes", "Y", True)
-        answer = iso.YesNo.YES if yes else iso.YesNo.NO
-        if yes:
-            due = _due(data.get("new_due_date") or renewal.get("new_due_date") or request.due_date)
-        status = lending_iso_status(request)
-        if status not in (iso.Status.LOANED, iso.Status.OVERDUE, iso.Status.RECALLED):
-            status = iso.Status.LOANED
-    elif event == "cancel_answer":
-        yes = data.get("answer") in ("yes", "Y", True)
-        answer = iso.YesNo.YES if yes else iso.YesNo.NO
-        status = iso.Status.CANCELLED if yes else lending_iso_status(request)
-        if not yes and status == iso.Status.CANCELLED:
-            status = iso.Status.WILL_SUPPLY
-    elif event == "conditional":
-        condition = data.get("condition") or request.condition_text
-        # Both conventions at once: a loanCondition for peers that read it, and Alma's
-        # "ACCEPT or REJECT" note for those that only read notes.
-        delivery = iso.DeliveryInfo(date_sent=now_ms(), loan_conditions=[condition[:200]])
-        note = "\n".join(n for n in (note, _("Condition: %(c)s. Please answer ACCEPT or REJECT.")
-                                     % {"c": condition}) if n)
-    elif event in ("unfilled", "expired"):
-        reason_unfilled = request.unfilled_reason or data.get("reason_unfilled") or "Other"
-        note = note or request.reason
-    elif event == "retry_possible":
-        reason_retry = data.get("reason_retry") or "NotFoundAsCited"
-        costs = data.get("cost")
-        retry = iso.RetryInfo(
-            offered_costs=([iso.Costs(currency_code="EUR", monetary_value=costs)]
-                           if costs is not None else []),
-            retry_after=data.get("retry_after"), retry_before=data.get("retry_before"))
-    elif event in ("loaned", "shipped"):
-        item = request.item
-        barcode = data.get("item_id") or (item.primary_barcode if item else "")
-        delivery = iso.DeliveryInfo(date_sent=now_ms(), item_ids=[barcode] if barcode else [])
-    elif event in ("copy_completed", "shipped_digitally"):
-        url = data.get("link") or data.get("url") or request.digital_url
-        delivery = iso.DeliveryInfo(date_sent=now_ms(), url=url or None)
-        if url and url not in note:
-            note = "\n".join(n for n in (note, url) if n)
-    if status in (iso.Status.LOAN_COMPLETED, iso.Status.UNFILLED, iso.Status.CANCELLED,
-                  iso.Status.COPY_COMPLETED):
-        due = None
-    partner = request.partner
-    body = iso.SupplyingAgencyMessage(
-        header=iso.Header(supplying_agency_id=agency_of(request.institution),
-                          requesting_agency_id=agency_of(partner),
-                          requesting_agency_request_id=request.partner_request_id,
-                          supplying_agency_request_id=request.number, timestamp=now_ms()),
-        message_info=iso.MessageInfo(reason_for_message=reason, answer_yes_no=answer,
-                                     note=note or None, reason_unfilled=reason_unfilled,
-                                     reason_retry=reason_retry),
-        status_info=iso.StatusInfo(status=status, due_date=due, last_change=now_ms()),
-        retry_info=retry, delivery_info=delivery)
-    return queue(request=request, partner=partner, body=body)
-
-
-# --- the outbox ----------------------------------------------------------------------------------
 
 
 def _links(request) -> dict:
@@ -604,8 +359,6 @@ def resend(*, outbox: OutboxMessage, user=None) -> OutboxMessage:
         row = OutboxMessage.objects.select_for_update().select_related("partner").get(
             pk=outbox.pk)
         if row.state not in (OB.State.FAILED, OB.State.ERROR):
-            from ill.workflow import WorkflowError
-
             raise WorkflowError(_("Only a message that failed or was refused can be resent."))
         if row.state == OB.State.ERROR:
             parsed = iso.parse(row.xml.encode("utf-8"))
@@ -626,3 +379,14 @@ def resend(*, outbox: OutboxMessage, user=None) -> OutboxMessage:
                    from_status=request.status, to_status=request.status)
         transaction.on_commit(lambda: hand_to_broker(row.chain))
     return row
+
+
+def partner_note_text(*, request, note: str) -> str:
+    """The staff member's free-text message to the partner, checked: it must say something
+    and the partner must speak ISO 18626 (an e-mail partner is written to by e-mail)."""
+    note = (note or "").strip()
+    if not note:
+        raise WorkflowError(_("Write the message first."))
+    if request.partner is None or not request.partner.is_iso:
+        raise WorkflowError(_("Messages go to ISO 18626 partners; write to this one by e-mail."))
+    return note

@@ -155,7 +155,6 @@ def test_cancel_yes_and_no(world, loan, wire, django_capture_on_commit_callbacks
 
 def test_overdue_recall_notifications_and_status(world, loan, wire,
                                                   django_capture_on_commit_callbacks):
-    from ill.outbox import staff as iso_services
     from tests.ill.test_iso_endpoint import loan_to_patron
 
     br, lr = loan
@@ -177,10 +176,10 @@ def test_overdue_recall_notifications_and_status(world, loan, wire,
     br = fresh(br)
     assert br.status == BS.RECALLED and br.partner_due_date == recall_due
 
-    run(cb, iso_services.send_partner_note, request=br, note="We will hurry.",
+    run(cb, bs.borrowing_request_partner_note, request=br, note="We will hurry.",
         user=w.ota_staff)
     assert fresh(lr).history.filter(action="partner_message", note="We will hurry.").exists()
-    run(cb, iso_services.send_partner_note, request=fresh(lr), note="Thanks!",
+    run(cb, ls.lending_request_partner_note, request=fresh(lr), note="Thanks!",
         user=w.kaisa_staff)
     assert fresh(br).history.filter(action="partner_message", note="Thanks!").exists()
     run(cb, iso_outbound_event, request=fresh(br), event="status_request")
@@ -192,10 +191,10 @@ def test_overdue_recall_notifications_and_status(world, loan, wire,
 def iso_outbound_event(**kw):
     from django.db import transaction
 
-    from ill.outbox import services as iso_outbound
+    from ill.borrowing.messages import borrowing_event
 
     with transaction.atomic():
-        return iso_outbound.borrowing_event(**kw)
+        return borrowing_event(**kw)
 
 
 def test_unfilled_goes_on_to_the_next_partner(world, wire, django_capture_on_commit_callbacks):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from ill import iso18626 as iso
 from ill.borrowing import services as bs
+from ill.borrowing.messages import borrowing_event
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage
 from ill.outbox import services as iso_outbound
 from tests import factories as f
@@ -73,7 +74,7 @@ def test_messages_of_one_request_leave_in_order(world, wire, request_,
     row = OutboxMessage.objects.get()
     assert row.state == OB.PENDING and row.attempts == 1
     with django_capture_on_commit_callbacks(execute=True):
-        iso_outbound.borrowing_event(request=br, event="notification", note="second")
+        borrowing_event(request=br, event="notification", note="second")
     # The second waits behind the first: nothing more went out.
     assert len(wire.sent) == 1
     wire.answer = ok_answer

@@ -14,7 +14,6 @@ from ill.borrowing import services as bs
 from ill.lending import services as ls
 from ill.models import BorrowingRequest, IsoMessage, LendingRequest, OutboxMessage
 from ill.outbox import services as iso_outbound
-from ill.outbox import staff as iso_services
 from partners.models import Partner
 from tests import factories as f
 from tests.ill.iso_world import make_world
@@ -183,10 +182,10 @@ def test_renew_yes_and_no_then_overdue_and_recall(w):
 
 def test_cancel_yes_and_no_and_notifications(w):
     br, lr = send(w)
-    iso_services.send_partner_note(request=br, note="Is it on the shelf?", user=w.ota_staff)
+    bs.borrowing_request_partner_note(request=br, note="Is it on the shelf?", user=w.ota_staff)
     wait_until(lambda: fresh(lr).history.filter(action="partner_message",
                                                 note="Is it on the shelf?").exists())
-    iso_services.send_partner_note(request=fresh(lr), note="Yes it is.", user=w.kaisa_staff)
+    ls.lending_request_partner_note(request=fresh(lr), note="Yes it is.", user=w.kaisa_staff)
     wait_until(lambda: fresh(br).history.filter(action="partner_message",
                                                 note="Yes it is.").exists())
 
@@ -208,8 +207,8 @@ def test_a_partner_that_is_down_for_a_while(w):
     Partner.objects.filter(pk=w.ota_at_kaisa.pk).update(
         iso_endpoint_url="http://127.0.0.1:9/iso18626")
     ls.lending_request_will_supply(request=lr, user=w.kaisa_staff)
-    iso_services.send_partner_note(request=fresh(lr), note="first", user=w.kaisa_staff)
-    iso_services.send_partner_note(request=fresh(lr), note="second", user=w.kaisa_staff)
+    ls.lending_request_partner_note(request=fresh(lr), note="first", user=w.kaisa_staff)
+    ls.lending_request_partner_note(request=fresh(lr), note="second", user=w.kaisa_staff)
     wait_until(lambda: OutboxMessage.objects.filter(lending_request=lr, attempts__gte=1)
                .exists(), what="a failed attempt")
     assert fresh(br).status == BS.SENT

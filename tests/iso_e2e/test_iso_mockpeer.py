@@ -12,7 +12,6 @@ from ill import iso18626 as iso
 from ill.borrowing import services as bs
 from ill.lending import services as ls
 from ill.models import BorrowingRequest, LendingRequest, OutboxMessage
-from ill.outbox import staff as iso_services
 from tests import factories as f
 from tests.ill.iso_world import make_world
 from tests.iso_e2e.conftest import act, wait_until
@@ -142,7 +141,7 @@ def test_retry_after_a_condition(m):
     br = ask(m, "RETRY:COND_LOANED")
     wait_until(lambda: fresh(br).needs_attention, what="retry possible")
     assert "LoanCondition" in fresh(br).attention_reason
-    act(lambda: iso_services.borrowing_request_retry(request=fresh(br), user=m.ota_staff))
+    act(lambda: bs.borrowing_request_retry(request=fresh(br), user=m.ota_staff))
     wait_until(status_is(br, BS.SHIPPED_PHYSICAL), what="loaned after the retry")
 
 

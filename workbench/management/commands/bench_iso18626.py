@@ -288,8 +288,8 @@ class Command(BaseCommand):
 
     def _outbound(self, world, count: int, pool: str) -> None:
         from config.celery import app
+        from ill.lending.messages import lending_event
         from ill.models import LendingRequest, OutboxMessage
-        from ill.outbox import services as iso_outbound
 
         if not os.environ.get("CELERY_BROKER_URL"):
             self.stdout.write("Outbound: skipped (set CELERY_BROKER_URL to measure a worker).")
@@ -303,11 +303,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             first_id = None
             for i in range(count):
-                row = iso_outbound.lending_event(request=requests[i % len(requests)],
+                row = lending_event(request=requests[i % len(requests)],
                                                  event="notification", note=f"out {i}")
                 first_id = first_id or row.pk
         worker = subprocess.Popen(
-            [str(Path(sys.executable).parent / "celery"), "-A", "kauko", "worker",
+            [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker",
              f"--pool={pool}", f"--concurrency={os.cpu_count() if pool == 'prefork' else 1}",
              "-Q", queue, "--without-mingle", "--without-gossip",
              "--loglevel=WARNING"], cwd=ROOT, env=_production_like_env())

@@ -1,0 +1,127 @@
+"""What the partner is told at each borrowing step, as ISO 18626 (we are the requester).
+
+`borrowing_event` builds the requesting agency's message for a step and queues it in the
+outbox (`ill.outbox.services.queue`) inside the step's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from ill import iso18626 as iso
+from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, RotaEntry
+from ill.outbox.services import queue
+from ill.outbox.wire import agency_of, now_ms
+
+
+def latest_attempt(request) -> RotaEntry | None:
+    """The rota entry of the attempt the partner knows the request by (any outcome)."""
+    return (request.rota.exclude(attempt_id="").filter(partner_id=request.partner_id)
+            .order_by("-position").first())
+
+
+def _requester_header(request, attempt_id: str) -> iso.Header:
+    partner = request.partner
+    auth = None
+    if partner.outbound_account_id or partner.outbound_security_code:
+        auth = iso.RequestingAgencyAuthentication(
+            account_id=partner.outbound_account_id or None,
+            security_code=partner.outbound_security_code or None)
+    return iso.Header(supplying_agency_id=agency_of(partner),
+                      requesting_agency_id=agency_of(request.institution),
+                      requesting_agency_request_id=attempt_id, timestamp=now_ms(),
+                      requesting_agency_authentication=auth)
+
+
+def build_request(request: BorrowingRequest, attempt_id: str, *, retry_of: str = "",
+                  note: str = "") -> iso.Request:
+    item_ids = [iso.BibliographicItemId(code=code, identifier=value)
+                for code, value in (("ISBN", request.isbn), ("ISSN", request.issn)) if value]
+    record_ids = [iso.BibliographicRecordId(code=code, identifier=value)
+                  for code, value in (("OCLC", request.oclc_number), ("DOI", request.doi),
+                                      ("PMID", request.pmid)) if value]
+    copy = not request.is_physical
+    notes = [n for n in (request.note_to_partner, note) if n]
+    return iso.Request(
+        header=_requester_header(request, attempt_id),
+        bibliographic_info=iso.BibliographicInfo(
+            title=request.title, author=request.author or None,
+            edition=request.edition or None,
+            title_of_component=request.article_title or None,
+            author_of_component=request.article_author or None,
+            volumes=[request.volume] if request.volume else [],
+            issue=request.issue or None, pages_requested=request.pages or None,
+            bibliographic_item_ids=item_ids, bibliographic_record_ids=record_ids),
+        publication_info=iso.PublicationInfo(
+            publisher=request.publisher or None, publication_date=request.year or None,
+            place_of_publication=request.place_of_publication or None),
+        service_info=iso.ServiceInfo(
+            request_type=iso.RequestType.RETRY if retry_of else iso.RequestType.NEW,
+            requesting_agency_previous_request_id=retry_of or None,
+            service_type=iso.ServiceType.COPY if copy else iso.ServiceType.LOAN,
+            need_before_date=(datetime.datetime.combine(
+                request.needed_before, datetime.time(12), tzinfo=datetime.UTC)
+                if request.needed_before else None),
+            note="\n".join(notes) or None),
+        requesting_agency_info=iso.RequestingAgencyInfo(name=request.rs_library.name),
+        billing_info=(iso.BillingInfo(maximum_costs=iso.Costs(
+            currency_code="EUR", monetary_value=request.max_cost))
+            if request.max_cost is not None else None),
+    )
+
+
+
+# Alma and ReShare answer conditions with notes rather than a message of their own.
+ALMA_ACCEPT = "ACCEPT"
+
+
+ALMA_REJECT = "REJECT"
+
+
+RESHARE_CONDITION = "#ReShareAddLoanCondition#"
+
+
+RESHARE_AGREE = "#ReShareLoanConditionAgreeResponse#"
+
+
+def _reshare_conditions(request) -> bool:
+    return IsoMessage.objects.filter(borrowing_request=request, direction=IsoMessage.Direction.IN,
+                                     note__contains=RESHARE_CONDITION).exists()
+
+
+def borrowing_event(*, request, event: str, user=None, **data) -> OutboxMessage | None:
+    """Write the message for a borrowing step to the outbox (call inside the transaction).
+
+    Events: request, retry, renew, cancel, shipped_return, received, conditions_accepted,
+    conditions_rejected, notification (data: note=...), status_request.
+    """
+    partner = request.partner
+    note = data.get("note") or data.get("message") or ""
+    if event in ("request", "retry"):
+        entry = (request.rota.filter(outcome=RotaEntry.Outcome.ASKED, partner=partner)
+                 .order_by("-position").first())
+        if entry is None:
+            raise ValueError("no asked rota entry to send the request as")
+        body = build_request(request, entry.attempt_id, retry_of=data.get("retry_of", ""),
+                             note=note)
+        return queue(request=request, partner=partner, body=body)
+    entry = latest_attempt(request)
+    attempt_id = entry.attempt_id if entry else request.number
+    if event == "conditions_accepted":
+        action = iso.Action.NOTIFICATION
+        note = RESHARE_AGREE if _reshare_conditions(request) else ALMA_ACCEPT
+    else:
+        action = {
+            "renew": iso.Action.RENEW,
+            "cancel": iso.Action.CANCEL,
+            "conditions_rejected": iso.Action.CANCEL,
+            "shipped_return": iso.Action.SHIPPED_RETURN,
+            "received": iso.Action.RECEIVED,
+            "notification": iso.Action.NOTIFICATION,
+            "status_request": iso.Action.STATUS_REQUEST,
+        }[event]
+        if event == "cancel" and not note:
+            note = request.reason
+    body = iso.RequestingAgencyMessage(header=_requester_header(request, attempt_id),
+                                       action=action, note=note or None)
+    return queue(request=request, partner=partner, body=body)
