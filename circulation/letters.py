@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.utils.translation import gettext_lazy as _
 
 from circulation.hooks import IllItemInfo, ill_bridge
 from circulation.models import Hold, Loan
 from fulfillment.models import Item
+from kauko.letter_types import register
 from kauko.tasks import enqueue
 
 logger = logging.getLogger(__name__)
@@ -80,3 +82,31 @@ def send_desk_letter(*, code: str, hold_id: int | None = None, loan_id: int | No
     send_letter(institution=item.institution, code=code, to=patron.email,
                 language=patron.preferred_language or None, context=context, about=about,
                 sent_by=sent_by)
+
+
+def register_letter_types() -> None:
+    """The desk's letters to patrons and its slips (from CirculationConfig.ready())."""
+    # --- circulation: to the patron ---------------------------------------------------------------
+
+    register("hold_arrival_notice", _("Hold arrival notice"),
+             _("Tells the patron the item is waiting at the pickup desk and until when; says if "
+               "it may be loaned at the desk only."),
+             "patron", ("patron", "item", "hold", "desk", "request", "desk_pickup_only"))
+    register("due_date_reminder", _("Due date reminder"),
+             _("Reminds the patron that a loan is due soon."),
+             "patron", ("patron", "item", "loan", "request"))
+    register("overdue_notice", _("Overdue notice"),
+             _("Tells the patron a loan is overdue."),
+             "patron", ("patron", "item", "loan", "request"))
+    register("hold_shelf_expired_notice", _("Hold shelf expired"),
+             _("Tells the patron the item was not picked up in time and is no longer held."),
+             "patron", ("patron", "item", "hold", "desk", "request"))
+
+
+    # --- slips (printed) ---
+
+    register("hold_slip", _("Hold slip"),
+             _("Put in the item on the hold shelf: the patron, the pickup deadline and whether it "
+               "is for desk pickup only."),
+             "staff", ("patron", "item", "hold", "desk", "request", "desk_pickup_only"),
+             is_slip=True)

@@ -9,9 +9,14 @@ class IllConfig(AppConfig):
 
     def ready(self):
         from circulation.hooks import register_ill_bridge
+        from ill.borrowing import letters as borrowing_letters
         from ill.borrowing.bridge import BorrowingBridge
+        from ill.lending import letters as lending_letters
+        from ill.lending import tasks as lending_tasks  # noqa: F401 (registers the lending jobs)
+        from ill.outbox import tasks as outbox_tasks  # noqa: F401 (registers the delivery tasks)
 
-        # The desk tells ILL about temporary ILL items through this bridge (fulfillment
+        # The desk tells ILL about temporary ILL items through this bridge (circulation
         # never imports ill).
         register_ill_bridge(BorrowingBridge())
-        from ill.outbox import tasks as iso_tasks  # noqa: F401  (registers the ISO 18626 delivery tasks)
+        borrowing_letters.register_letter_types()
+        lending_letters.register_letter_types()

@@ -8,7 +8,6 @@ class KaukoConfig(AppConfig):
     verbose_name = _("Kauko")
 
     def ready(self):
-        from kauko import letter_types  # noqa: F401 - registers the letter types
         from kauko.roles import ensure_roles
 
         # Roles are data every deployment needs; keep them in step with the permissions

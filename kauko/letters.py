@@ -1,6 +1,7 @@
 """Letters to patrons and partners, and printable slips: one mechanism for every part of Kauko.
 
-A letter type is registered in code (`register_letter_type`, see `kauko.letter_types`) with
+A letter type is registered in code by the app that sends it (`register_letter_type`, see
+`kauko.letter_registry`) with
 sample data for previews. Its wording comes from, in this order:
 
 1. the institution's active `LetterTemplate` in the wanted language,
@@ -21,79 +22,40 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
-from django.template import Context, engines
+from django.template import Context
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
 
-from kauko.models import LANGUAGE_CHOICES
+from kauko.letter_registry import (  # noqa: F401 (re-exported: callers use kauko.letters)
+    AUDIENCES,
+    LetterType,
+    UnknownLetterType,
+    compile_letter_part,
+    letter_type,
+    letter_types,
+    register_letter_type,
+)
+from kauko.models import LANGUAGE_CHOICES, LetterTemplate, SentLetter
 
 logger = logging.getLogger(__name__)
 
 LANGUAGES = [code for code, _label in LANGUAGE_CHOICES]
 FALLBACK_LANGUAGE = "en"
-AUDIENCES = ("patron", "partner", "staff")
 DEFAULTS_DIR = Path(settings.BASE_DIR) / "templates" / "letters"
 
 
-class UnknownLetterType(LookupError):
-    pass
 
 
 class LetterTemplateMissing(LookupError):
     pass
-
-
-# --- registry ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LetterType:
-    code: str
-    name: str
-    description: str
-    audience: str
-    sample_context: Callable[[], dict]
-    is_slip: bool = False
-
-    def context_names(self) -> list[str]:
-        """The names a template of this type may use (for the admin's help page)."""
-        return sorted({"institution", *self.sample_context()})
-
-
-_registry: dict[str, LetterType] = {}
-
-
-def register_letter_type(code: str, *, name, description, audience: str,
-                         sample_context: Callable[[], dict], is_slip: bool = False) -> LetterType:
-    if audience not in AUDIENCES:
-        raise ValueError(f"Letter type {code!r}: audience must be one of {AUDIENCES}.")
-    if code in _registry:
-        # Two apps claiming one code would silently share (or steal) each other's wording.
-        raise ValueError(f"Letter type {code!r} is already registered.")
-    _registry[code] = LetterType(code=code, name=name, description=description,
-                                 audience=audience, sample_context=sample_context,
-                                 is_slip=is_slip)
-    return _registry[code]
-
-
-def letter_types() -> list[LetterType]:
-    return list(_registry.values())
-
-
-def letter_type(code: str) -> LetterType:
-    try:
-        return _registry[code]
-    except KeyError:
-        raise UnknownLetterType(
-            _("Unknown letter type “%(code)s”.") % {"code": code}) from None
 
 
 # --- finding the wording -------------------------------------------------------------------
@@ -124,8 +86,6 @@ def default_template(code: str, language: str) -> LetterSource | None:
 
 
 def _institution_template(institution, code: str, language: str) -> LetterSource | None:
-    from kauko.models import LetterTemplate
-
     if institution is None or getattr(institution, "pk", None) is None:
         return None
     t = LetterTemplate.objects.filter(institution=institution, code=code, language=language,
@@ -162,9 +122,6 @@ class RenderedLetter:
     origin: str = "default"
 
 
-def compile_letter_part(source: str):
-    """Compile a template string with the project's Django engine (its filters and tags)."""
-    return engines["django"].engine.from_string(source)
 
 
 def _render_part(source: str, context: dict, *, autoescape: bool) -> str:
@@ -242,8 +199,6 @@ def send_letter(*, institution, code: str, to, language: str | None = None, cont
     (filename, content, mimetype) tuples or MIME objects. Never raises because sending
     failed: the SentLetter says "failed" and why.
     """
-    from kauko.models import SentLetter
-
     letter_type(code)  # a wrong code is a programming error: fail loudly
     language = language or institution.default_language
     recipients, copies = _addresses(to), _addresses(cc)
@@ -299,8 +254,6 @@ def send_letter(*, institution, code: str, to, language: str | None = None, cont
 
 def letters_about(obj):
     """Letters sent about an object, newest first."""
-    from kauko.models import SentLetter
-
     qs = SentLetter.objects.filter(content_type=ContentType.objects.get_for_model(obj),
                                    object_id=obj.pk)
     institution_id = getattr(obj, "institution_id", None)

@@ -1,7 +1,7 @@
 """Letters: the templates an institution edits and the record of every letter sent.
 
 The letter types themselves (codes, names, sample data) live in code, in
-`kauko.letter_types`; the default wording lives in `templates/letters/`. The database only
+the apps' `letter_types` modules; the default wording lives in `templates/letters/`. The database only
 holds what an institution changed and what was actually sent.
 """
 
@@ -16,6 +16,7 @@ from django.template import TemplateSyntaxError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kauko.letter_registry import UnknownLetterType, compile_letter_part, letter_type
 from kauko.models.tenancy import LANGUAGE_CHOICES, InstitutionScoped
 
 
@@ -52,8 +53,6 @@ class LetterTemplate(InstitutionScoped):
 
     def clean(self):
         super().clean()
-        from kauko.letters import UnknownLetterType, compile_letter_part, letter_type
-
         errors = {}
         try:
             letter_type(self.code)
