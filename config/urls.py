@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from config import views
 from config.middleware import PARTNER_PATH
 from ill.inbound import views as iso_views
+from ill.outbox import views as outbox_views
 
 admin.site.site_header = "Kauko"
 admin.site.site_title = "Kauko"
@@ -21,7 +22,7 @@ urlpatterns = [
     path("desk/", include("circulation.urls")),
     # Answered by kauko.middleware before the staff middleware; listed for reverse().
     path(PARTNER_PATH.lstrip("/"), iso_views.endpoint, name="iso18626"),
-    path("iso18626/outbox/<int:pk>/resend/", iso_views.resend, name="iso18626_resend"),
+    path("iso18626/outbox/<int:pk>/resend/", outbox_views.resend, name="iso18626_resend"),
     path("", include("ill.urls")),
     path("api/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.celery import app
 from config.selectors import institution_overview
 from kauko.access import staff_institution
 
@@ -34,7 +35,6 @@ def _database_state() -> str:
 def _broker_state() -> str:
     if not settings.CELERY_BROKER_URL:
         return "not configured (tasks run in-process)"
-    from config.celery import app
 
     try:
         with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from ill import iso18626 as iso
 from ill.models import IsoMessage, OutboxMessage
 from kauko.admin_mixins import RecordAdmin, is_operator
+from partners.models import Partner
 
 
 def _fixed_filter(field: str, title, values):
@@ -40,8 +41,6 @@ class PartnerFilter(admin.SimpleListFilter):
     parameter_name = "partner"
 
     def lookups(self, request, model_admin):
-        from partners.models import Partner
-
         partners = Partner.objects.filter(profile_type=Partner.ProfileType.ISO18626)
         if not is_operator(request):
             partners = partners.filter(institution=request.user.institution)

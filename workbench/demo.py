@@ -16,6 +16,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from circulation.models import Loan
+from circulation.services import loan_item
 from fulfillment.models import (
     BibRecord,
     CirculationDesk,
@@ -28,6 +30,9 @@ from fulfillment.models import (
     Location,
     TermsOfUse,
 )
+from ill.borrowing.services import borrowing_request_create
+from ill.lending.services import lending_request_create
+from ill.models import BorrowingRequest, LendingRequest
 from kauko import roles
 from kauko.models import Institution, StaffUser
 from partners.models import Partner, WorkflowProfile
@@ -454,9 +459,6 @@ DEMO_BORROWING = [
 
 def seed_borrowing(institutions: dict[str, Institution]) -> None:
     """A few borrowing requests waiting to be sent to the e-mail partners (created once)."""
-    from ill.borrowing.services import borrowing_request_create
-    from ill.models import BorrowingRequest
-
     for inst in institutions.values():
         if BorrowingRequest.objects.filter(institution=inst).exists():
             continue
@@ -499,9 +501,6 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
 def seed_desk(inst, spec: DemoInstitution, desk) -> None:
     """Two open loans for "Lotta Limit", whose group's loan limit is 2: she is at the limit,
     so the desk has something to say when she comes for a book (created once)."""
-    from circulation.models import Loan
-    from circulation.services import loan_item
-
     lotta = Patron.objects.get(institution=inst, barcode=f"{spec.code}-P0008")
     if Loan.objects.filter(patron=lotta).exists():
         return
@@ -523,9 +522,6 @@ DEMO_LENDING = [
 
 def seed_lending(institutions: dict[str, Institution]) -> None:
     """Lending requests from the e-mail partner NRL, keyed on its request id (created once)."""
-    from ill.lending.services import lending_request_create
-    from ill.models import LendingRequest
-
     for inst in institutions.values():
         nrl = Partner.objects.get(institution=inst, code="NRL")
         rs_staff = StaffUser.objects.filter(institution=inst, username__endswith="-rs").first()

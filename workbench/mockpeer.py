@@ -42,6 +42,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ill import iso18626 as iso
+from ill.outbox.wire import describe
 
 logger = logging.getLogger(__name__)
 St, R = iso.Status, iso.ReasonForMessage
@@ -432,8 +433,6 @@ class MockPeer:
         threading.Thread(target=run, daemon=True).start()
 
     def _log(self, direction: str, body) -> None:
-        from ill.outbox.wire import describe
-
         try:
             text = describe(body)
         except Exception:  # noqa: BLE001 - outside Django's translation set-up

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import CirculationDesk, Item
+from fulfillment.selectors import item_by_barcode
 from ill.borrowing.services import PATRON_QUERY_TYPES
 from ill.forms import DATE, ActionForm, NoteForm  # noqa: F401  (NoteForm: the actions use it)
 from ill.models import BorrowingRequest
@@ -158,8 +159,6 @@ class OwnItemForm(ActionForm):
     barcode = forms.CharField(label=_("Barcode of our item"), max_length=100)
 
     def clean_barcode(self):
-        from fulfillment.selectors import item_by_barcode
-
         item = item_by_barcode(institution=self.request_obj.institution,
                                barcode=self.cleaned_data["barcode"])
         if item is None or item.is_temporary:

@@ -19,6 +19,7 @@ from ill.borrowing.selectors import borrowing_detail, borrowing_list, queue_coun
 from ill.models import BorrowingRequest
 from ill.workflow import WorkflowError
 from kauko.access import require_perm, staff_institution
+from kauko.letters import letters_about
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -118,7 +119,6 @@ def borrowing_detail_view(request, pk: int):
         form = action.form(initial={"version": obj.version}, request_obj=obj,
                            prefix=action.name)
         actions.append((action, form))
-    from kauko.letters import letters_about
 
     return render(request, "ill/borrowing/detail.html", {
         "r": obj, "actions": actions,

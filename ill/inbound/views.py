@@ -1,4 +1,4 @@
-"""ISO 18626 over HTTP: the endpoint partners post to, and staff's resend action.
+"""ISO 18626 over HTTP: the endpoint partners post to.
 
 The endpoint has no session or CSRF (partners are systems, authenticated by their
 credentials in `ill.inbound.endpoint`); everything it does lives in that module.
@@ -6,19 +6,11 @@ credentials in `ill.inbound.endpoint`); everything it does lives in that module.
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from ill.inbound import endpoint as iso_inbound
-from ill.models import OutboxMessage
-from ill.outbox import services as iso_outbound
-from ill.workflow import WorkflowError
-from kauko.access import require_perm, staff_institution
 
 
 def _token(request) -> str:
@@ -45,24 +37,3 @@ def endpoint(request):
     return HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
 
 
-@login_required
-@require_POST
-def resend(request, pk: int):
-    institution = staff_institution(request)
-    row = OutboxMessage.objects.filter(pk=pk, institution=institution).select_related(
-        "borrowing_request", "lending_request").first()
-    if row is None:
-        raise Http404
-    if row.borrowing_request_id:
-        require_perm(request, "ill.change_borrowingrequest")
-        back = reverse("ill:borrowing_detail", args=[row.borrowing_request_id])
-    else:
-        require_perm(request, "ill.change_lendingrequest")
-        back = reverse("ill:lending_detail", args=[row.lending_request_id])
-    try:
-        iso_outbound.resend(outbox=row, user=request.user)
-    except WorkflowError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The message will be sent again."))
-    return HttpResponseRedirect(back)

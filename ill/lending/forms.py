@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from fulfillment.models import Item, Library, Location
 from fulfillment.selectors import item_by_barcode
 from ill.forms import DATE, ActionForm, NoteForm  # noqa: F401  (NoteForm: the actions use it)
+from ill.lending.locate import is_available
+from ill.lending.services import default_due_date, renewal_due_date
 from ill.models import LendingRequest
 from partners.models import Partner
 
@@ -47,8 +49,6 @@ class ChooseItemForm(ActionForm):
         r = self.request_obj
         choices = [("", _("— none —"))]
         if r is not None:
-            from ill.lending.locate import is_available
-
             for c in r.candidates.all():
                 if c.item_id == r.item_id:
                     continue
@@ -118,8 +118,6 @@ class ShipForm(ActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.request_obj is not None and self.request_obj.item_id:
-            from ill.lending.services import default_due_date
-
             self.fields["due_date"].initial = default_due_date(self.request_obj)
 
 
@@ -144,8 +142,6 @@ class RenewalAnswerForm(ActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.request_obj is not None and self.request_obj.item_id:
-            from ill.lending.services import renewal_due_date
-
             self.fields["new_due_date"].initial = renewal_due_date(self.request_obj)
 
 

@@ -21,8 +21,9 @@ from ill.lending.services import (
     lending_request_expire,
     lending_request_overdue_notice,
 )
-from ill.models import LendingRequest
+from ill.models import LendingRequest, Source
 from ill.workflow import WorkflowError
+from partners.models import WorkflowProfile
 
 logger = logging.getLogger(__name__)
 LR = LendingRequest
@@ -42,8 +43,6 @@ def _each(queryset, work) -> int:
 
 
 def _profiles(**flags):
-    from partners.models import WorkflowProfile
-
     return WorkflowProfile.objects.filter(side=WorkflowProfile.Side.LENDING, **flags)
 
 
@@ -81,8 +80,6 @@ def _not_now(request):
 def send_lending_overdue_notices(now: datetime.datetime | None = None) -> int:
     """Tell the borrower our item is overdue, then again every N days if the profile says
     so. Partners without a profile get the first notice only."""
-    from ill.models import Source
-
     now = now or timezone.now()
     today = timezone.localdate(now)
 

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from circulation.services import render_slip
 from fulfillment.selectors import item_by_barcode
 from ill.actions import run_action
 from ill.lending import services
@@ -28,6 +29,7 @@ from ill.models import LendingRequest
 from ill.workflow import WorkflowError
 from kauko.access import require_perm, staff_institution
 from kauko.barcodes import code128_svg
+from kauko.letters import letters_about
 
 LR = LendingRequest
 PAGE_SIZES = (25, 50, 100, 200)
@@ -138,7 +140,6 @@ def lending_detail_view(request, pk: int):
     actions = [(action, action.form(initial={"version": obj.version}, request_obj=obj,
                                     prefix=action.name))
                for action in valid_actions(obj)]
-    from kauko.letters import letters_about
 
     return render(request, "ill/lending/detail.html", {
         "r": obj, "actions": actions, "letters": letters_about(obj),
@@ -244,8 +245,6 @@ def _print_pull_slips(request, chosen):
 
 
 def _slip_html(r, code: str) -> str:
-    from circulation.services import render_slip
-
     return render_slip(code=code, context={"institution": r.institution,
                                            **services.letter_context(r)},
                        language=r.institution.default_language)

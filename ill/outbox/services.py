@@ -18,16 +18,19 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, Source
+from ill.outbox.tasks import deliver_outbox
 from ill.outbox.wire import agency_text, now_ms, summary_fields
-from ill.workflow import WorkflowError, record
+from ill.workflow import WorkflowError, flag, record
+from partners.models import Partner
 
 logger = logging.getLogger(__name__)
 
@@ -118,16 +121,14 @@ def _recipient(body):
 
 
 def _eager() -> bool:
-    from config.celery import app
-
-    return bool(app.conf.task_always_eager)
+    # The project's Celery app (config.celery) is the current one; the outbox sits far below
+    # the project wiring and asks through Celery rather than importing it.
+    return bool(current_app.conf.task_always_eager)
 
 
 def hand_to_broker(chain: str) -> bool:
     """Queue delivery of a chain; note when the broker took it (the sweeper looks for rows
     it never took). Never raises: the broker being down must not break the caller."""
-    from ill.outbox.tasks import deliver_outbox
-
     waiting = list(OutboxMessage.objects.filter(chain=chain, handed_to_broker_at__isnull=True)
                    .values_list("pk", flat=True))
     try:
@@ -214,8 +215,6 @@ def deliver_chain(chain: str) -> int:
     Safe to run twice at once and again after a crash: each row is claimed atomically
     ("sending"), and a claim older than the HTTP timeout is taken over.
     """
-    from partners.models import Partner
-
     sent = 0
     partners: dict[int, Partner] = {}
     while True:
@@ -280,8 +279,6 @@ def _record_result(claim: _Claim, result: PostResult) -> bool:
         rows.update(state=OB.State.PENDING, last_error=error,
                     next_attempt_at=now + datetime.timedelta(seconds=delay))
     if not _eager():  # eagerly there is no later: the sweeper retries
-        from ill.outbox.tasks import deliver_outbox
-
         try:
             deliver_outbox.apply_async(args=[claim.chain], countdown=delay)
         except Exception:
@@ -326,8 +323,7 @@ def _needs_attention(row: OutboxMessage, reason: str) -> None:
     request = row.borrowing_request or row.lending_request
     if request is None:
         return
-    type(request).objects.filter(pk=request.pk).update(
-        needs_attention=True, attention_reason=reason[:300], version=F("version") + 1)
+    flag(request=request, reason=reason)
     record(request=request, action="iso_delivery_problem", source=Source.SYSTEM, note=reason,
            from_status=request.status, to_status=request.status)
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from circulation import services
 from circulation.models import Hold, Loan
+from config.celery import app
 from fulfillment.models import (
     BibRecord,
     CirculationDesk,
@@ -36,6 +37,7 @@ from fulfillment.models import (
     Location,
     TermsOfUse,
 )
+from kauko import roles
 from kauko.models import Institution, StaffUser
 
 Patron = Hold._meta.get_field("patron").related_model
@@ -81,7 +83,6 @@ class Command(BaseCommand):
         if not letters_inline:
             # As in production with a broker: a scan only queues its letters (an in-memory
             # broker here); a worker renders and sends them.
-            from config.celery import app
 
             app.conf.task_always_eager = False
             app.conf.broker_url = "memory://"
@@ -144,7 +145,6 @@ class Command(BaseCommand):
                                        name="RS desk", has_hold_shelf=False)
         PatronGroup.objects.create(institution=inst, code="BENCH", name="Bench", loan_limit=50)
         StaffUser.objects.filter(username="bench-desk").delete()
-        from kauko import roles
 
         roles.ensure_roles()
         user = StaffUser.objects.create_user(username="bench-desk", institution=inst,

@@ -34,7 +34,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.celery import app
 from ill import iso18626 as iso
+from ill.borrowing.services import borrowing_request_create
+from ill.lending.messages import lending_event
+from ill.lending.services import lending_request_create
+from ill.models import BorrowingRequest, LendingRequest, OutboxMessage, RotaEntry
+from kauko.models import Institution
+from partners.models import Partner
+from patrons.models import Patron
+from workbench.mockpeer import MockPeer
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -127,14 +136,7 @@ class Command(BaseCommand):
     # --- data ----------------------------------------------------------------------------------
 
     def _world(self, n: int):
-        from ill.borrowing.services import borrowing_request_create
-        from ill.lending.services import lending_request_create
-        from ill.models import BorrowingRequest, LendingRequest, RotaEntry
-        from kauko.models import Institution
-        from partners.models import Partner
-        from patrons.models import Patron
         from tests import factories as f  # the same quick builders the tests use
-        from workbench.mockpeer import MockPeer
 
         self.peer = MockPeer(delay=0.01).start()
         requester = Institution.objects.filter(code="BENCHR").first()
@@ -287,10 +289,6 @@ class Command(BaseCommand):
     # --- outbound ------------------------------------------------------------------------------
 
     def _outbound(self, world, count: int, pool: str) -> None:
-        from config.celery import app
-        from ill.lending.messages import lending_event
-        from ill.models import LendingRequest, OutboxMessage
-
         if not os.environ.get("CELERY_BROKER_URL"):
             self.stdout.write("Outbound: skipped (set CELERY_BROKER_URL to measure a worker).")
             return

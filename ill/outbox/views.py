@@ -1,0 +1,38 @@
+"""Staff's one outbox action: send a failed or refused message again."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ill.models import OutboxMessage
+from ill.outbox import services as outbox
+from ill.workflow import WorkflowError
+from kauko.access import require_perm, staff_institution
+
+
+@login_required
+@require_POST
+def resend(request, pk: int):
+    institution = staff_institution(request)
+    row = OutboxMessage.objects.filter(pk=pk, institution=institution).select_related(
+        "borrowing_request", "lending_request").first()
+    if row is None:
+        raise Http404
+    if row.borrowing_request_id:
+        require_perm(request, "ill.change_borrowingrequest")
+        back = reverse("ill:borrowing_detail", args=[row.borrowing_request_id])
+    else:
+        require_perm(request, "ill.change_lendingrequest")
+        back = reverse("ill:lending_detail", args=[row.lending_request_id])
+    try:
+        outbox.resend(outbox=row, user=request.user)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The message will be sent again."))
+    return HttpResponseRedirect(back)
