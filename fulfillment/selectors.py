@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
-from fulfillment.models import FulfillmentUnitRule, Item, ItemBarcode, TermsOfUse, normalize_barcode
+from fulfillment.models import (
+    FulfillmentUnitRule,
+    Item,
+    ItemBarcode,
+    Library,
+    TermsOfUse,
+    normalize_barcode,
+)
+from kauko.errors import DomainError
 
 
 def terms_of_use_for(*, item: Item, patron_group_code: str | None) -> TermsOfUse | None:
@@ -49,3 +58,12 @@ def items_by_barcode(*, institution, barcode: str) -> QuerySet[Item]:
 
 def item_by_barcode(*, institution, barcode: str) -> Item | None:
     return items_by_barcode(institution=institution, barcode=barcode).first()
+
+
+def rs_library_for(*, institution) -> Library:
+    """The institution's resource sharing library, or a refusal that says what to set up."""
+    library = Library.objects.filter(institution=institution, is_rs_library=True).first()
+    if library is None:
+        raise DomainError(_("This institution has no resource sharing library yet: a "
+                            "configuration admin must flag one first."))
+    return library

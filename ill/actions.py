@@ -12,7 +12,7 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from ill.workflow import WorkflowError
+from kauko.errors import DomainError
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def run_action(request, obj, action, detail_url: str):
     else:
         try:
             action.run(obj, form, request.user)
-        except WorkflowError as exc:
+        except DomainError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, _("%(action)s: done.") % {"action": action.label})

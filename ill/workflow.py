@@ -17,20 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
-from circulation.services import DeskError
 from ill.models import HistoryEntry, Source
 from kauko.db import insert
+from kauko.errors import DomainError
 
 
-class WorkflowError(DeskError):
-    """A domain refusal, with a message fit to show staff as it is.
+class WorkflowError(DomainError):
+    """A request refused to move, with a message fit to show staff as it is.
 
-    A kind of the desk's DeskError, so a request that refuses to move while the desk scans
-    its item stops the scan with this message instead of an error page.
-    """
-
-    def __init__(self, message: str):
-        super().__init__(message)
+    A `DomainError` like the desk's refusals, so a request that refuses to move while the
+    desk scans its item stops the scan with this message instead of an error page."""
 
 
 def after_commit(func: Callable[[], Any]) -> None:

@@ -14,7 +14,8 @@ from circulation.hooks import IllBridge, IllItemInfo, RenewOutcome, ScanAdvice
 from circulation.services import end_of_day
 from ill.borrowing import services
 from ill.models import BorrowingRequest, Source
-from ill.workflow import WorkflowError, record
+from ill.workflow import record
+from kauko.errors import DomainError
 
 BR = BorrowingRequest
 
@@ -99,7 +100,7 @@ class BorrowingBridge(IllBridge):
             services.borrowing_request_request_renewal(
                 request=request, user=user if user is not None and user.pk else None,
                 by_patron=by_patron, source=Source.PATRON if by_patron else Source.STAFF)
-        except WorkflowError as exc:
+        except DomainError as exc:
             return RenewOutcome(RenewOutcome.REFUSED, exc.message)
         return RenewOutcome(RenewOutcome.REQUESTED, _(
             "Renewal asked from %(partner)s; the due date moves when it answers."

@@ -35,7 +35,7 @@ from fulfillment.models import (
     Library,
     normalize_barcode,
 )
-from fulfillment.selectors import terms_of_use_for
+from fulfillment.selectors import rs_library_for, terms_of_use_for
 from ill.borrowing.messages import borrowing_event, latest_attempt
 from ill.models import BorrowingRequest, PurchaseRequest, RotaEntry, Source, next_number
 from ill.outbox.services import partner_note_text
@@ -48,6 +48,7 @@ from ill.workflow import (
     undo_state,
     update_fields,
 )
+from kauko.errors import DomainError
 
 BR = BorrowingRequest
 ARTICLE_LINK_DAYS = 30
@@ -160,12 +161,6 @@ def _patron_letter(request, code, user, **extra):
 # --- creation ------------------------------------------------------------------------------
 
 
-def rs_library_for(institution) -> Library:
-    library = Library.objects.filter(institution=institution, is_rs_library=True).first()
-    if library is None:
-        raise WorkflowError(_("This institution has no resource sharing library yet: a "
-                              "configuration admin must flag one first."))
-    return library
 
 
 @transaction.atomic
@@ -192,7 +187,7 @@ def borrowing_request_create(
         raise WorkflowError(_("That patron belongs to another institution."))
     if not (citation.get("title") or "").strip():
         raise WorkflowError(_("A request needs at least a title."))
-    rs_library = rs_library or rs_library_for(institution)
+    rs_library = rs_library or rs_library_for(institution=institution)
     if office_delivery:
         if not patron.group.may_use_office_delivery:
             raise WorkflowError(_("Office delivery is for staff patrons only (%(group)s "
@@ -884,7 +879,7 @@ def borrowing_request_send_to_next(*, request) -> BorrowingRequest:
     try:
         with transaction.atomic():
             return borrowing_request_send(request=request, user=None)
-    except WorkflowError:
+    except DomainError:
         return request
 
 

@@ -17,8 +17,8 @@ from ill.borrowing.filters import QUEUES, BorrowingRequestFilter
 from ill.borrowing.forms import BorrowingRequestCreateForm, EditForm
 from ill.borrowing.selectors import borrowing_detail, borrowing_list, queue_counts
 from ill.models import BorrowingRequest
-from ill.workflow import WorkflowError
 from kauko.access import require_perm, staff_institution
+from kauko.errors import DomainError
 from kauko.letters import letters_about
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -101,7 +101,7 @@ def borrowing_create(request):
                 needed_before=data["needed_before"], max_cost=data["max_cost"],
                 patron_fee=data["patron_fee"], note_to_partner=data["note_to_partner"],
                 internal_note=data["internal_note"], partners=form.ordered_partners())
-        except WorkflowError as exc:
+        except DomainError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Request %(number)s created.") % {
@@ -157,7 +157,7 @@ def borrowing_edit(request, pk: int):
                 citation={k: data[k] for k in BorrowingRequest.CITATION_FIELDS},
                 **{k: data[k] for k in ("needed_before", "max_cost", "patron_fee",
                                         "note_to_partner", "internal_note")})
-        except WorkflowError as exc:
+        except DomainError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Saved."))
@@ -188,7 +188,7 @@ def borrowing_bulk(request):
                     request=obj, user=request.user,
                     reason=request.POST.get("reason") or _("Cancelled by staff"))
             done.append(obj.number)
-        except WorkflowError as exc:
+        except DomainError as exc:
             refused.append(f"{obj.number}: {exc.message}")
     if done:
         messages.success(request, _("Done: %(numbers)s") % {"numbers": ", ".join(done)})

@@ -36,8 +36,9 @@ from ill.inbound import requester, supplier
 from ill.inbound.common import ET, Refusal
 from ill.models import IsoMessage
 from ill.outbox.wire import agency_text, summary_fields
-from ill.workflow import WorkflowError, flag
+from ill.workflow import flag
 from kauko.db import insert
+from kauko.errors import DomainError
 from kauko.models import Institution
 from partners.models import Partner
 
@@ -199,7 +200,7 @@ def _dispatch(message, stored, recipient, sender, we_supply, token) -> None:
             requester.on_ram(body, stored, institution, partner)
         else:
             supplier.on_sam(body, stored, institution, partner)
-    except WorkflowError as exc:
+    except DomainError as exc:
         raise Refusal(ET.UNRECOGNISED_DATA_VALUE, _(
             "%(what)s does not fit the request now: %(why)s") % {
             "what": stored.summary, "why": exc.message}) from None

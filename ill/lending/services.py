@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 
 from circulation.models import Hold
 from fulfillment.models import Item, Library, normalize_barcode
-from fulfillment.selectors import item_by_barcode, terms_of_use_for
-from ill.borrowing.services import rs_library_for
+from fulfillment.selectors import item_by_barcode, rs_library_for, terms_of_use_for
 from ill.lending.locate import find_candidates, is_available
 from ill.lending.messages import lending_event
 from ill.models import LendingCandidate, LendingRequest, Source, next_number
@@ -255,7 +254,7 @@ def lending_request_create(
                                                     "number": existing.number})
     request = LendingRequest(
         institution=institution, partner=partner, partner_request_id=partner_request_id,
-        rs_library=rs_library or rs_library_for(institution), service_type=service_type,
+        rs_library=rs_library or rs_library_for(institution=institution), service_type=service_type,
         needed_before=needed_before, requested_delivery=requested_delivery,
         delivery_address=delivery_address, max_cost=max_cost, partner_note=partner_note,
         internal_note=internal_note, source=source,

@@ -23,6 +23,7 @@ from ill.lending.services import (
 )
 from ill.models import LendingRequest, Source
 from ill.workflow import WorkflowError
+from kauko.errors import DomainError
 from partners.models import WorkflowProfile
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def _each(queryset, work) -> int:
                                            "item__bib", "institution")[:10000]:
         try:
             work(request)
-        except WorkflowError as exc:  # moved on since we looked: nothing to do
+        except DomainError as exc:  # moved on since we looked: nothing to do
             logger.info("Lending job skipped %s: %s", request.number, exc.message)
         else:
             done += 1

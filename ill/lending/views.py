@@ -26,9 +26,9 @@ from ill.lending.selectors import (
     slip_requests,
 )
 from ill.models import LendingRequest
-from ill.workflow import WorkflowError
 from kauko.access import require_perm, staff_institution
 from kauko.barcodes import code128_svg
+from kauko.errors import DomainError
 from kauko.letters import letters_about
 
 LR = LendingRequest
@@ -124,7 +124,7 @@ def lending_create(request):
                 **{k: data[k] for k in ("needed_before", "requested_delivery",
                                         "delivery_address", "max_cost", "partner_note",
                                         "internal_note")})
-        except WorkflowError as exc:
+        except DomainError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Lending request %(number)s created: %(status)s.") % {
@@ -186,7 +186,7 @@ def lending_bulk(request):
         try:
             BULK[operation](obj, request.user)
             done.append(obj.number)
-        except WorkflowError as exc:
+        except DomainError as exc:
             refused.append(f"{obj.number}: {exc.message}")
     if done:
         messages.success(request, _("Done: %(numbers)s") % {"numbers": ", ".join(done)})

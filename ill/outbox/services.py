@@ -27,7 +27,6 @@ from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, Source
-from ill.outbox.tasks import deliver_outbox
 from ill.outbox.wire import agency_text, now_ms, summary_fields
 from ill.workflow import WorkflowError, flag, record
 from partners.models import Partner
@@ -35,6 +34,7 @@ from partners.models import Partner
 logger = logging.getLogger(__name__)
 
 OB = OutboxMessage
+DELIVER_TASK = "ill.iso18626_deliver"
 
 
 def _setting(name: str, default):
@@ -120,6 +120,11 @@ def _recipient(body):
         else h.supplying_agency_id
 
 
+def _deliver_task():
+    # By name: the task module (ill.outbox.tasks) calls this one, not the other way round.
+    return current_app.tasks[DELIVER_TASK]
+
+
 def _eager() -> bool:
     # The project's Celery app (config.celery) is the current one; the outbox sits far below
     # the project wiring and asks through Celery rather than importing it.
@@ -132,7 +137,7 @@ def hand_to_broker(chain: str) -> bool:
     waiting = list(OutboxMessage.objects.filter(chain=chain, handed_to_broker_at__isnull=True)
                    .values_list("pk", flat=True))
     try:
-        deliver_outbox.apply_async(args=[chain])
+        _deliver_task().apply_async(args=[chain])
     except Exception:
         logger.exception("Could not hand ISO 18626 chain %s to the broker; the sweeper will.",
                          chain)
@@ -280,7 +285,7 @@ def _record_result(claim: _Claim, result: PostResult) -> bool:
                     next_attempt_at=now + datetime.timedelta(seconds=delay))
     if not _eager():  # eagerly there is no later: the sweeper retries
         try:
-            deliver_outbox.apply_async(args=[claim.chain], countdown=delay)
+            _deliver_task().apply_async(args=[claim.chain], countdown=delay)
         except Exception:
             logger.exception("Could not schedule the retry of %s; the sweeper will.",
                              claim.chain)

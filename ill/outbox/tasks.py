@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from ill.outbox.services import DELIVER_TASK, deliver_chain, sweep
 
-@shared_task(name="ill.iso18626_deliver", acks_late=True, ignore_result=True)
+
+@shared_task(name=DELIVER_TASK, acks_late=True, ignore_result=True)
 def deliver_outbox(chain: str) -> int:
-    from ill.outbox.services import deliver_chain
-
     return deliver_chain(chain)
 
 
 @shared_task(name="ill.iso18626_sweep", acks_late=True, ignore_result=True)
 def sweep_outbox() -> int:
-    from ill.outbox.services import sweep
-
     return sweep()

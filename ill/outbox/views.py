@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from ill.models import OutboxMessage
 from ill.outbox import services as outbox
-from ill.workflow import WorkflowError
 from kauko.access import require_perm, staff_institution
+from kauko.errors import DomainError
 
 
 @login_required
@@ -31,7 +31,7 @@ def resend(request, pk: int):
         back = reverse("ill:lending_detail", args=[row.lending_request_id])
     try:
         outbox.resend(outbox=row, user=request.user)
-    except WorkflowError as exc:
+    except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The message will be sent again."))

@@ -17,6 +17,7 @@ import datetime
 import statistics
 import time
 
+from celery import current_app as app  # the project's app (config.celery), which nothing imports
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -24,7 +25,6 @@ from django.utils import timezone
 
 from circulation import services
 from circulation.models import Hold, Loan
-from config.celery import app
 from fulfillment.models import (
     BibRecord,
     CirculationDesk,

@@ -29,12 +29,12 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from celery import current_app as app  # the project's app (config.celery), which nothing imports
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.celery import app
 from ill import iso18626 as iso
 from ill.borrowing.services import borrowing_request_create
 from ill.lending.messages import lending_event
