@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import (
@@ -15,33 +14,6 @@ from fulfillment.models import (
     TermsOfUse,
 )
 from kauko.admin_mixins import InstitutionScopedAdmin, InstitutionScopedInline
-from kauko.models import Institution, StaffUser
-
-
-@admin.register(Institution)
-class InstitutionAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "agency_id_type", "agency_id_value", "time_zone", "languages"]
-    search_fields = ["name", "code", "agency_id_value"]
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.institution_id is None and request.user.is_superuser:
-            return qs
-        return qs.filter(pk=request.user.institution_id)
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser and request.user.institution_id is None
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser and request.user.institution_id is None
-
-
-@admin.register(StaffUser)
-class StaffUserAdmin(UserAdmin):
-    fieldsets = UserAdmin.fieldsets + ((_("Institution"), {"fields": ("institution",)}),)
-    add_fieldsets = UserAdmin.add_fieldsets + ((_("Institution"), {"fields": ("institution",)}),)
-    list_display = ["username", "get_full_name", "institution", "is_staff", "is_active"]
-    list_filter = ["institution", "groups", "is_staff", "is_active"]
 
 
 class LocationInline(InstitutionScopedInline, admin.TabularInline):

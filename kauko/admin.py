@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,7 +26,7 @@ from kauko.letters import (
     preview_letter,
     render_source,
 )
-from kauko.models import LANGUAGE_CHOICES, LetterTemplate, SentLetter
+from kauko.models import LANGUAGE_CHOICES, Institution, LetterTemplate, SentLetter, StaffUser
 
 AUDIENCE_LABELS = {"patron": _("Patron"), "partner": _("Partner library"), "staff": _("Staff")}
 
@@ -238,3 +239,29 @@ class SentLetterAdmin(RecordAdmin):
         return format_html(
             '<iframe sandbox srcdoc="{}" style="width:100%;min-width:40em;height:28em;'
             'border:1px solid #ccc;background:#fff"></iframe>', obj.html)
+
+
+@admin.register(Institution)
+class InstitutionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "agency_id_type", "agency_id_value", "time_zone", "languages"]
+    search_fields = ["name", "code", "agency_id_value"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.institution_id is None and request.user.is_superuser:
+            return qs
+        return qs.filter(pk=request.user.institution_id)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and request.user.institution_id is None
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and request.user.institution_id is None
+
+
+@admin.register(StaffUser)
+class StaffUserAdmin(UserAdmin):
+    fieldsets = UserAdmin.fieldsets + ((_("Institution"), {"fields": ("institution",)}),)
+    add_fieldsets = UserAdmin.add_fieldsets + ((_("Institution"), {"fields": ("institution",)}),)
+    list_display = ["username", "get_full_name", "institution", "is_staff", "is_active"]
+    list_filter = ["institution", "groups", "is_staff", "is_active"]
