@@ -1,6 +1,6 @@
 """The one seam between the circulation desk and interlibrary loan.
 
-`fulfillment` knows nothing of borrowing requests: it never imports `ill`. Where the desk must
+`circulation` knows nothing of borrowing requests: it never imports `ill`. Where the desk must
 tell ILL that something happened to a temporary ILL item (it arrived at the desk, was loaned,
 returned, came back to the RS office, its hold shelf time ran out), or must ask ILL something
 (which request an item belongs to, an ILL loan's due date, a renewal), it calls the registered
@@ -13,8 +13,8 @@ own; `ill` registers its subclass in `IllConfig.ready()`:
 Rules for implementations:
 
 - Every method is called inside the desk's transaction, after the desk has locked and changed
-  its own rows. To refuse, raise an exception with a staff-facing `message` string
-  (`fulfillment.services.DeskError`, or ill's `WorkflowError`): the whole scan is rolled back
+  its own rows. To refuse, raise a `kauko.errors.DomainError` (ILL's `WorkflowError`, or
+  the desk's `DeskError`) with a staff-facing message: the whole scan is rolled back
   and staff read the message on a STOP screen. Never talk to the network here; send letters
   and partner messages after commit (`transaction.on_commit`).
 - Methods get model instances (items, holds, loans, desks, users) and must not assume any
@@ -47,7 +47,7 @@ class IllItemInfo:
 class ScanAdvice:
     """What ILL wants staff to do with an item scanned at the RS library's desk.
 
-    `level` is one of "ok", "action", "stop" (see `fulfillment.services.Level`).
+    `level` is one of "ok", "action", "stop" (see `circulation.services.Level`).
     `slip_code` names a letter code to print (e.g. "return_slip"), with `slip_context` as
     its context; the desk renders it with `kauko.letters.render_letter`.
     """

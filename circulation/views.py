@@ -130,7 +130,7 @@ def override_loan(request, desk_id: int, hold_id: int):
         messages.error(request, refused.message)
     else:
         messages.success(request, _("Loaned to %(patron)s (override), due %(date)s.") % {
-            "patron": hold.patron.full_name, "date": services._date(loan.due_at)})
+            "patron": hold.patron.full_name, "date": services.date_label(loan.due_at)})
     return redirect("desk:scan_in", desk.pk)
 
 
@@ -163,7 +163,7 @@ def check_out(request, desk_id: int):
                 feedback = {"level": "stop", "message": refused.message}
             else:
                 messages.success(request, _("Loaned: %(item)s, due %(date)s.") % {
-                    "item": loan.item.bib.title, "date": services._date(loan.due_at)})
+                    "item": loan.item.bib.title, "date": services.date_label(loan.due_at)})
                 return redirect(f"{reverse('desk:check_out', args=[desk.pk])}"
                                 f"?patron={patron.barcode}")
     problems, loans = [], []
@@ -295,7 +295,7 @@ def self_service(request, desk_id: int):
                                           user=request.user, self_service=True)
                 feedback = {"level": "ok", "message": _(
                     "Borrowed: %(title)s. Due %(date)s.") % {
-                    "title": loan.item.bib.title, "date": services._date(loan.due_at)}}
+                    "title": loan.item.bib.title, "date": services.date_label(loan.due_at)}}
         except services.PatronCannotBorrow:
             feedback = {"level": "stop", "message": _(
                 "You cannot borrow at the moment: please ask at the desk.")}

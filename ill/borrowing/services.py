@@ -19,17 +19,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circulation.models import Hold, Loan
 from circulation.services import (
+    TEMPORARY_RECORD_FIELDS,
     DeskError,
     end_of_day,
-    send_item_to_pickup,
+    hold_create,
+    item_add_barcode,
+    item_lock,
+    item_set_status,
+    loan_set_due,
+    temporary_item_create,
+    temporary_item_describe,
+    temporary_item_remove,
+    temporary_item_retire,
+    temporary_item_to_pickup,
     terms_renewal_refusal,
 )
 from fulfillment.models import (
-    BibRecord,
     CirculationDesk,
-    Holding,
     Item,
     ItemBarcode,
     Library,
@@ -228,43 +235,27 @@ def _create_temporary_records(request: BorrowingRequest) -> None:
     if library.incoming_location_id is None:
         raise WorkflowError(_("The resource sharing library has no incoming location: a "
                               "configuration admin must set one first."))
-    inst = request.institution
-    bib = BibRecord.objects.create(
-        institution=inst, title=request.title, author=request.author,
-        isbn=request.isbn, issn=request.issn, oclc_number=request.oclc_number,
-        doi=request.doi, publisher=request.publisher, year=request.year,
-        edition=request.edition, hidden=True)
-    holding = Holding.objects.create(institution=inst, bib=bib,
-                                     location=library.incoming_location)
-    item = Item.objects.create(
-        institution=inst, holding=holding, bib=bib, location=library.incoming_location,
-        permanent_location=library.incoming_location, status=Item.Status.ILL_AWAITING,
-        is_temporary=True, description=request.number,
-    )
-    hold = Hold.objects.create(
-        institution=inst, patron=request.patron, bib=bib, item=item, is_ill=True,
+    item = temporary_item_create(
+        institution=request.institution, location=library.incoming_location,
+        description=request.number, record=_temporary_record(request))
+    hold = hold_create(
+        institution=request.institution, patron=request.patron, item=item, is_ill=True,
         pickup_desk=request.pickup_desk, office_delivery=request.office_delivery,
-        delivery_address=request.delivery_address,
-    )
+        delivery_address=request.delivery_address)
     request.temporary_item = item
     request.hold = hold
     request.save(update_fields=["temporary_item", "hold"])
 
 
+def _temporary_record(request: BorrowingRequest) -> dict:
+    return {name: getattr(request, name) for name in TEMPORARY_RECORD_FIELDS}
+
+
 def _remove_temporary_records(request: BorrowingRequest) -> None:
     """Cancelling cleans up: the hold is cancelled, the hidden record goes away."""
-    item, hold = request.temporary_item, request.hold
-    if hold is not None and hold.is_active:
-        hold.cancel()
-        hold.closed_at = timezone.now()
-        hold.save()
-    if item is not None and item.status in (Item.Status.ILL_AWAITING,):
-        bib = item.bib
+    if temporary_item_remove(item=request.temporary_item, hold=request.hold):
         request.temporary_item = None
         request.hold = None
-        if hold is not None:
-            hold.delete()
-        bib.delete()  # cascades to holding, item, barcodes
 
 
 # --- rota ------------------------------------------------------------------------------------
@@ -336,8 +327,8 @@ def borrowing_request_edit(*, request, user, version=None, citation: dict, **fie
         for name, value in fields.items():
             setattr(r, name, value)
         if r.temporary_item_id:
-            BibRecord.objects.filter(items=r.temporary_item_id).update(
-                title=r.title, author=r.author, isbn=r.isbn, issn=r.issn, year=r.year)
+            temporary_item_describe(item_id=r.temporary_item_id, record={
+                name: getattr(r, name) for name in ("title", "author", "isbn", "issn", "year")})
 
     return update_fields(request=request, user=user, version=version, action="edit",
                          apply=apply, note=_("Request details edited."))
@@ -556,9 +547,7 @@ def borrowing_request_receive(*, request, barcode: str, user, version=None,
         ) % {"barcode": value, "title": clash.item.bib.title})
 
     def apply(r):
-        ItemBarcode.objects.get_or_create(
-            institution=r.institution, barcode=value,
-            defaults={"item": item, "kind": ItemBarcode.Kind.PARTNER})
+        item_add_barcode(item=item, barcode=value)
         r.received_at = timezone.now()
         if due_date is not None:
             r.partner_due_date = due_date
@@ -573,14 +562,10 @@ def borrowing_request_receive(*, request, barcode: str, user, version=None,
 
 
 def _send_to_pickup(request, user) -> None:
-    item = Item.objects.select_for_update().get(pk=request.temporary_item_id)
-    item.status = Item.Status.IN_PLACE
-    item.save(update_fields=["status"])
-    hold = Hold.objects.select_for_update().get(pk=request.hold_id)
-    hold.desk_pickup_only = bool(request.partner and request.partner.is_international)
-    hold.save(update_fields=["desk_pickup_only"])
     try:
-        send_item_to_pickup(item=item, hold=hold, user=user)
+        temporary_item_to_pickup(
+            item_id=request.temporary_item_id, hold_id=request.hold_id, user=user,
+            desk_pickup_only=bool(request.partner and request.partner.is_international))
     except DeskError as exc:
         raise WorkflowError(exc.message) from exc
 
@@ -588,10 +573,9 @@ def _send_to_pickup(request, user) -> None:
 def borrowing_request_return_to_partner(*, request, user=None, version=None,
                                         source=Source.STAFF):
     def apply(r):
-        item = r.temporary_item
-        if item is not None:
-            Item.objects.filter(pk=item.pk).update(status=Item.Status.WITH_PARTNER,
-                                                   status_changed_at=timezone.now())
+        if r.temporary_item_id:
+            item_set_status(item=item_lock(item_id=r.temporary_item_id),
+                            status=Item.Status.WITH_PARTNER)
         tell_partner(r, "shipped_return", user)
 
     return change_state(request=request, transition="return_to_partner", user=user,
@@ -610,9 +594,7 @@ def borrowing_request_complete(*, request, user=None, version=None, source=Sourc
 def _retire_temporary_item(request) -> None:
     """The borrowed item is gone for good: hide it from every shelf and list."""
     if request.temporary_item_id:
-        Item.objects.filter(pk=request.temporary_item_id).exclude(
-            status__in=[Item.Status.LOST, Item.Status.DAMAGED]).update(
-            status=Item.Status.WITH_PARTNER, status_changed_at=timezone.now())
+        temporary_item_retire(item_id=request.temporary_item_id)
 
 
 def borrowing_request_reactivate(*, request, user, version=None, note=""):
@@ -626,8 +608,8 @@ def borrowing_request_report(*, request, what: str, user, version=None, note="")
 
     def apply(r):
         if r.temporary_item_id:
-            Item.objects.filter(pk=r.temporary_item_id).update(
-                status=Item.Status.LOST if what == "lost" else Item.Status.DAMAGED)
+            item_set_status(item=item_lock(item_id=r.temporary_item_id),
+                            status=Item.Status.LOST if what == "lost" else Item.Status.DAMAGED)
 
     return change_state(request=request, transition=f"report_{what}", user=user,
                         version=version, apply=apply, note=note)
@@ -687,8 +669,8 @@ def _sync_loan_due_date(request) -> None:
     """The patron's ILL loan is due when the borrowing request says (after a renewal)."""
     if request.temporary_item_id and request.patron_due_date:
         # The desk checks the ILL maximum on the loan's own renewal count: keep it in step.
-        Loan.objects.filter(item_id=request.temporary_item_id, returned_at__isnull=True).update(
-            due_at=end_of_day(request.patron_due_date), renewals=request.renewals)
+        loan_set_due(item_id=request.temporary_item_id, renewals=request.renewals,
+                     due_at=end_of_day(request.patron_due_date))
 
 
 # --- cancelling --------------------------------------------------------------------------------
@@ -752,11 +734,10 @@ def borrowing_request_fill_from_collection(*, request, item: Item, user, version
         raise WorkflowError(_("Pick one of our own items."))
 
     def apply(r):
-        Hold.objects.create(institution=r.institution, patron=r.patron, bib=item.bib,
-                            item=item, pickup_desk=r.pickup_desk,
-                            office_delivery=r.office_delivery,
-                            delivery_address=r.delivery_address,
-                            note=_("From ILL request %(n)s") % {"n": r.number})
+        hold_create(institution=r.institution, patron=r.patron, item=item,
+                    pickup_desk=r.pickup_desk, office_delivery=r.office_delivery,
+                    delivery_address=r.delivery_address,
+                    note=_("From ILL request %(n)s") % {"n": r.number})
         _remove_temporary_records(r)
 
     return change_state(request=request, transition="close_fulfilled_otherwise", user=user,

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circulation.models import Hold
+from circulation.services import holds_waiting_for, item_lock, item_set_status
 from fulfillment.models import Item, Library, normalize_barcode
 from fulfillment.selectors import item_by_barcode, rs_library_for, terms_of_use_for
 from ill.lending.locate import find_candidates, is_available
@@ -145,18 +145,15 @@ def _take_item(request: LendingRequest, item: Item) -> Item:
     location until it comes back. The row is locked so a desk loan at the same moment
     cannot take it too."""
     outgoing = _outgoing_location(request)
-    locked = Item.objects.select_for_update().get(pk=item.pk)
+    locked = item_lock(item_id=item.pk)
     if locked.institution_id != request.institution_id or locked.is_temporary:
         raise WorkflowError(_("Pick one of our own items."))
     if not is_available(locked):
         raise WorkflowError(_("That item is “%(status)s”: it cannot be lent now.")
                             % {"status": locked.get_status_display()})
-    locked.status = Item.Status.RESOURCE_SHARING
-    locked.location = outgoing
-    locked.status_changed_at = timezone.now()
-    locked.save(update_fields=["status", "location", "status_changed_at"])
-    request.item = locked
-    return locked
+    request.item = item_set_status(item=locked, status=Item.Status.RESOURCE_SHARING,
+                                   location=outgoing)
+    return request.item
 
 
 def _release_item(request: LendingRequest, status: str = Item.Status.IN_PLACE) -> None:
@@ -164,13 +161,10 @@ def _release_item(request: LendingRequest, status: str = Item.Status.IN_PLACE) -
     shelf)."""
     if request.item_id is None:
         return
-    locked = Item.objects.select_for_update().get(pk=request.item_id)
+    locked = item_lock(item_id=request.item_id)
     if locked.status != Item.Status.RESOURCE_SHARING and status == Item.Status.IN_PLACE:
         return  # someone already put it elsewhere (e.g. declared it missing): leave it
-    locked.status = status
-    locked.location_id = locked.permanent_location_id
-    locked.status_changed_at = timezone.now()
-    locked.save(update_fields=["status", "location", "status_changed_at"])
+    item_set_status(item=locked, status=status, location=locked.permanent_location)
 
 
 def _check_scanned(request: LendingRequest, barcode: str) -> None:
@@ -204,10 +198,8 @@ def item_has_other_holds(request: LendingRequest) -> bool:
     """Our own patrons waiting for this title: then a renewal must not go automatically."""
     if request.item_id is None:
         return False
-    item = request.item
-    return Hold.objects.filter(institution_id=request.institution_id,
-                               state__in=Hold.ACTIVE_STATES,
-                               bib_id=item.bib_id).exists()
+    return holds_waiting_for(institution_id=request.institution_id,
+                             bib_id=request.item.bib_id)
 
 
 # --- creation and locate ---------------------------------------------------------------------
