@@ -7,7 +7,7 @@ returned, came back to the RS office, its hold shelf time ran out), or must ask 
 `IllBridge`. The default bridge does nothing and knows nothing, so circulation works on its
 own; `ill` registers its subclass in `IllConfig.ready()`:
 
-    from fulfillment.hooks import IllBridge, register_ill_bridge
+    from circulation.hooks import IllBridge, register_ill_bridge
     register_ill_bridge(BorrowingBridge())
 
 Rules for implementations:

@@ -16,6 +16,8 @@ from circulation.hooks import IllItemInfo, ill_bridge
 from circulation.models import Hold, Loan
 from fulfillment.models import Item
 from kauko.letter_types import register
+from kauko.letters import send_letter
+from kauko.models import StaffUser
 from kauko.tasks import enqueue
 
 logger = logging.getLogger(__name__)
@@ -62,9 +64,6 @@ def queue_patron_letter(*, code: str, hold: Hold | None = None, loan: Loan | Non
 @shared_task(name="circulation.send_desk_letter")
 def send_desk_letter(*, code: str, hold_id: int | None = None, loan_id: int | None = None,
                      user_id: int | None = None) -> None:
-    from kauko.letters import send_letter
-    from kauko.models import StaffUser
-
     related = ("patron__group", "item__bib", "item__institution")
     if loan_id is not None:
         loan = Loan.objects.select_related(*related, "desk__library").get(pk=loan_id)

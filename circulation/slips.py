@@ -7,14 +7,14 @@ import re
 
 from django.template.loader import render_to_string
 
+from kauko.letters import render_letter
+
 logger = logging.getLogger(__name__)
 
 def render_slip(*, code: str, context: dict, language: str | None = None) -> str:
     """A printable slip (hold slip, return slip) as HTML, from the letter templates."""
     institution = context["institution"]
     try:
-        from kauko.letters import render_letter
-
         rendered = render_letter(institution=institution, code=code,
                                  language=language or institution.default_language,
                                  context=context)

@@ -1,10 +1,87 @@
-"""The letters and slips borrowing sends, registered from IllConfig.ready()."""
+"""Borrowing's letters: the request as letters see it, sending after commit, and the letter
+types (registered from IllConfig.ready())."""
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 
+from fulfillment.models import CirculationDesk
+from ill.borrowing.selectors import current_attempt_id
+from ill.models import BorrowingRequest
+from ill.workflow import after_commit
 from kauko.letter_types import register
+from kauko.letters import send_letter
+from kauko.models import StaffUser
+
+
+def letter_context(request: BorrowingRequest, **extra) -> dict:
+    return {
+        "request": LetterRequest.of(request),
+        "patron": request.patron,
+        "partner": request.partner,
+        "library": request.rs_library,
+        **extra,
+    }
+
+
+@dataclass
+class LetterRequest:
+    """The request as letters see it (names agreed in kauko.letter_types)."""
+
+    number: str
+    title: str
+    author: str
+    request_type_label: str
+    citation_text: str
+    pickup_desk: CirculationDesk | None
+    office_delivery: bool
+    delivery_address: str
+    patron_due_date: datetime.date | None
+    partner_due_date: datetime.date | None
+    needed_before: datetime.date | None
+    max_cost: Decimal | None
+    note_to_partner: str
+    condition_text: str
+    reason: str
+    partner_request_id: str
+
+    @classmethod
+    def of(cls, r: BorrowingRequest) -> LetterRequest:
+        return cls(
+            number=r.number, title=r.article_title or r.title, author=r.author,
+            request_type_label=str(r.get_request_type_display()),
+            citation_text=r.display_citation, pickup_desk=r.pickup_desk,
+            office_delivery=r.office_delivery, delivery_address=r.delivery_address,
+            patron_due_date=r.patron_due_date, partner_due_date=r.partner_due_date,
+            needed_before=r.needed_before, max_cost=r.max_cost,
+            note_to_partner=r.note_to_partner, condition_text=r.condition_text,
+            reason=r.reason, partner_request_id=current_attempt_id(r),
+        )
+
+
+def send_letter_later(*, request: BorrowingRequest, code: str, to: str, language: str | None,
+                      user=None, **extra) -> None:
+    """Render and send a letter once the change is committed, recording it on the request."""
+    context = letter_context(request, **extra)
+    institution = request.institution
+    user_id = user.pk if user is not None and user.pk else None
+
+    def _send():
+        sent_by = StaffUser.objects.filter(pk=user_id).first() if user_id else None
+        send_letter(institution=institution, code=code, to=to, language=language,
+                    context=context, about=request, sent_by=sent_by)
+
+    after_commit(_send)
+
+
+def patron_letter(request, code, user, **extra):
+    patron = request.patron
+    send_letter_later(request=request, code=code, to=patron.email,
+                      language=patron.preferred_language, user=user, **extra)
 
 
 def register_letter_types() -> None:

@@ -1,7 +1,9 @@
-"""What the partner is told at each borrowing step, as ISO 18626 (we are the requester).
+"""What the partner is told at each borrowing step: a letter to an e-mail partner, an ISO
+18626 message (we are the requester) to the others.
 
-`borrowing_event` builds the requesting agency's message for a step and queues it in the
-outbox (`ill.outbox.services.queue`) inside the step's transaction.
+`tell_partner` picks the channel. `borrowing_event` builds the requesting agency's message
+for a step and queues it in the outbox (`ill.outbox.services.queue`) inside the step's
+transaction.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime
 
 from ill import iso18626 as iso
+from ill.borrowing.letters import send_letter_later
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, RotaEntry
 from ill.outbox.services import queue
 from ill.outbox.wire import agency_of, now_ms
@@ -125,3 +128,37 @@ def borrowing_event(*, request, event: str, user=None, **data) -> OutboxMessage 
     body = iso.RequestingAgencyMessage(header=_requester_header(request, attempt_id),
                                        action=action, note=note or None)
     return queue(request=request, partner=partner, body=body)
+
+
+# What the partner is told at each borrowing step. E-mail partners get a letter (None: the
+# step needs no letter); ISO 18626 partners get the matching message through the outbox.
+PARTNER_LETTERS = {
+    "request": "borrowing_request_to_partner",
+    "renew": "borrowing_renewal_request",
+    "cancel": "borrowing_cancel_to_partner",
+    "shipped_return": "borrowing_return_to_partner",
+    "received": None,
+    "conditions_accepted": None,
+    "conditions_rejected": None,
+}
+
+
+def tell_partner(request, event: str, user=None, **data) -> None:
+    """Tell the request's partner about a step, in the partner's channel.
+
+    Call inside the state change's transaction: an ISO 18626 message is written to the
+    outbox in that same transaction (and posted after commit); a letter is sent after
+    commit. Either way nothing is sent for a change that did not happen.
+    """
+    partner = request.partner
+    if partner is None:
+        return
+    if partner.is_iso:
+        borrowing_event(request=request, event=event, user=user, **data)
+        return
+    code = PARTNER_LETTERS[event]
+    if code:
+        send_letter_later(request=request, code=code, to=partner.email,
+                          language=partner.language, user=user, **data)
+
+

@@ -49,3 +49,8 @@ def borrowing_detail(*, institution, pk):
         )
         .first()
     )
+
+
+def current_attempt_id(request: BorrowingRequest) -> str:
+    entry = request.rota.filter(outcome=RotaEntry.Outcome.ASKED).order_by("-position").first()
+    return entry.attempt_id if entry else ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -43,12 +42,12 @@ from fulfillment.models import (
     normalize_barcode,
 )
 from fulfillment.selectors import rs_library_for, terms_of_use_for
-from ill.borrowing.messages import borrowing_event, latest_attempt
+from ill.borrowing.letters import patron_letter
+from ill.borrowing.messages import borrowing_event, latest_attempt, tell_partner
 from ill.models import BorrowingRequest, PurchaseRequest, RotaEntry, Source, next_number
 from ill.outbox.services import partner_note_text
 from ill.workflow import (
     WorkflowError,
-    after_commit,
     change_state,
     flag,
     record,
@@ -59,110 +58,6 @@ from kauko.errors import DomainError
 
 BR = BorrowingRequest
 ARTICLE_LINK_DAYS = 30
-
-
-# --- letters -------------------------------------------------------------------------------
-
-
-def _letter_context(request: BorrowingRequest, **extra) -> dict:
-    return {
-        "request": LetterRequest.of(request),
-        "patron": request.patron,
-        "partner": request.partner,
-        "library": request.rs_library,
-        **extra,
-    }
-
-
-@dataclass
-class LetterRequest:
-    """The request as letters see it (names agreed in kauko.letter_types)."""
-
-    number: str
-    title: str
-    author: str
-    request_type_label: str
-    citation_text: str
-    pickup_desk: CirculationDesk | None
-    office_delivery: bool
-    delivery_address: str
-    patron_due_date: datetime.date | None
-    partner_due_date: datetime.date | None
-    needed_before: datetime.date | None
-    max_cost: Decimal | None
-    note_to_partner: str
-    condition_text: str
-    reason: str
-    partner_request_id: str
-
-    @classmethod
-    def of(cls, r: BorrowingRequest) -> LetterRequest:
-        return cls(
-            number=r.number, title=r.article_title or r.title, author=r.author,
-            request_type_label=str(r.get_request_type_display()),
-            citation_text=r.display_citation, pickup_desk=r.pickup_desk,
-            office_delivery=r.office_delivery, delivery_address=r.delivery_address,
-            patron_due_date=r.patron_due_date, partner_due_date=r.partner_due_date,
-            needed_before=r.needed_before, max_cost=r.max_cost,
-            note_to_partner=r.note_to_partner, condition_text=r.condition_text,
-            reason=r.reason, partner_request_id=current_attempt_id(r),
-        )
-
-
-def send_letter_later(*, request: BorrowingRequest, code: str, to: str, language: str | None,
-                      user=None, **extra) -> None:
-    """Render and send a letter once the change is committed, recording it on the request."""
-    context = _letter_context(request, **extra)
-    institution = request.institution
-    user_id = user.pk if user is not None and user.pk else None
-
-    def _send():
-        from kauko.letters import send_letter
-        from kauko.models import StaffUser
-
-        sent_by = StaffUser.objects.filter(pk=user_id).first() if user_id else None
-        send_letter(institution=institution, code=code, to=to, language=language,
-                    context=context, about=request, sent_by=sent_by)
-
-    after_commit(_send)
-
-
-# What the partner is told at each borrowing step. E-mail partners get a letter (None: the
-# step needs no letter); ISO 18626 partners get the matching message through the outbox.
-PARTNER_LETTERS = {
-    "request": "borrowing_request_to_partner",
-    "renew": "borrowing_renewal_request",
-    "cancel": "borrowing_cancel_to_partner",
-    "shipped_return": "borrowing_return_to_partner",
-    "received": None,
-    "conditions_accepted": None,
-    "conditions_rejected": None,
-}
-
-
-def tell_partner(request, event: str, user=None, **data) -> None:
-    """Tell the request's partner about a step, in the partner's channel.
-
-    Call inside the state change's transaction: an ISO 18626 message is written to the
-    outbox in that same transaction (and posted after commit); a letter is sent after
-    commit. Either way nothing is sent for a change that did not happen.
-    """
-    partner = request.partner
-    if partner is None:
-        return
-    if partner.is_iso:
-        borrowing_event(request=request, event=event, user=user, **data)
-        return
-    code = PARTNER_LETTERS[event]
-    if code:
-        send_letter_later(request=request, code=code, to=partner.email,
-                          language=partner.language, user=user, **data)
-
-
-def _patron_letter(request, code, user, **extra):
-    patron = request.patron
-    send_letter_later(request=request, code=code, to=patron.email,
-                      language=patron.preferred_language, user=user, **extra)
 
 
 # --- creation ------------------------------------------------------------------------------
@@ -301,9 +196,6 @@ def borrowing_request_set_rota(*, request, partners, user, version=None) -> Borr
                          note=_("Rota: %(names)s") % {"names": names}, apply=apply)
 
 
-def current_attempt_id(request: BorrowingRequest) -> str:
-    entry = request.rota.filter(outcome=RotaEntry.Outcome.ASKED).order_by("-position").first()
-    return entry.attempt_id if entry else ""
 
 
 def _next_pending(request) -> RotaEntry | None:
@@ -498,7 +390,7 @@ def borrowing_request_deliver_digitally(*, request, user=None):
         r.delivered_at = timezone.now()
         link = settings.KAUKO_BASE_URL + reverse("ill:article_download",
                                                  args=[r.download_token])
-        _patron_letter(r, "patron_article_delivery", user, link=link,
+        patron_letter(r, "patron_article_delivery", user, link=link,
                        expires_at=r.download_expires_at)
 
     return change_state(request=request, transition="complete", user=user, apply=apply,
@@ -655,7 +547,7 @@ def borrowing_request_renewal_answer(*, request, granted: bool, new_due_date=Non
             r.partner_due_date = new_due_date
             r.patron_due_date = _patron_due_date(r, new_due_date)
             _sync_loan_due_date(r)
-        _patron_letter(r, "patron_renewal_result", user, renewal={
+        patron_letter(r, "patron_renewal_result", user, renewal={
             "answer": "yes" if granted else "no",
             "new_due_date": r.patron_due_date})
 
@@ -687,7 +579,7 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
             r.reason = reason
             tell_partner(r, "cancel", user)
             if notify_patron:
-                _patron_letter(r, "patron_cancellation_notice", user)
+                patron_letter(r, "patron_cancellation_notice", user)
 
         return change_state(request=request, transition="ask_to_cancel", user=user,
                             version=version, apply=ask, note=reason)
@@ -701,7 +593,7 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
             outcome=RotaEntry.Outcome.CANCELLED)
         _remove_temporary_records(r)
         if notify_patron:
-            _patron_letter(r, "patron_cancellation_notice", user)
+            patron_letter(r, "patron_cancellation_notice", user)
 
     return change_state(request=request,
                         transition="cancel_by_patron" if by_patron else "cancel_by_staff",
@@ -754,7 +646,7 @@ def borrowing_request_to_purchase(*, request, user, version=None, note="",
             created_by=user, **{f: getattr(r, f) for f in BR.CITATION_FIELDS})
         _remove_temporary_records(r)
         if notify_patron:
-            _patron_letter(r, "patron_purchase_notice", user)
+            patron_letter(r, "patron_purchase_notice", user)
 
     return change_state(request=request, transition="close_fulfilled_otherwise", user=user,
                         version=version, apply=apply, action="purchase_request",
@@ -771,7 +663,7 @@ def borrowing_request_query_patron(*, request, letter_code: str, message: str, u
     if not request.patron.email:
         raise WorkflowError(_("The patron has no e-mail address."))
     with transaction.atomic():
-        _patron_letter(request, letter_code, user, message=message, link=link)
+        patron_letter(request, letter_code, user, message=message, link=link)
         record(request=request, action="query_patron", user=user,
                note=message, from_status=request.status, to_status=request.status)
 

@@ -1,10 +1,66 @@
-"""The letters and slips lending sends, registered from IllConfig.ready()."""
+"""Lending's letters: the request as letters see it, and the letter types (registered from
+IllConfig.ready())."""
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 
+from ill.models import LendingRequest
 from kauko.letter_types import LENDING_MESSAGE, lending_request, register
+
+
+@dataclass
+class LendingLetterRequest:
+    """The lending request as letters see it (names agreed in kauko.letter_types): our
+    number is `number`, the partner's is `partner_request_id`, and `partner_due_date` is
+    the due date we give the partner."""
+
+    number: str
+    title: str
+    author: str
+    request_type_label: str
+    citation_text: str
+    partner_request_id: str
+    partner_due_date: datetime.date | None
+    needed_before: datetime.date | None
+    max_cost: Decimal | None
+    condition_text: str
+    reply_by: datetime.date | None
+    reason: str
+    delivery_address: str
+    # Borrowing names some shared templates test; a lending request has none of them.
+    pickup_desk: None = None
+    office_delivery: bool = False
+    patron_due_date: None = None
+    note_to_partner: str = ""
+
+    @classmethod
+    def of(cls, r: LendingRequest) -> LendingLetterRequest:
+        return cls(
+            number=r.number, title=r.article_title or r.title, author=r.author,
+            request_type_label=str(r.get_service_type_display()),
+            citation_text=r.display_citation, partner_request_id=r.partner_request_id,
+            partner_due_date=r.due_date, needed_before=r.needed_before, max_cost=r.max_cost,
+            condition_text=r.condition_text, reply_by=r.condition_reply_by, reason=r.reason,
+            delivery_address=r.delivery_address or (r.partner.address if r.partner_id else ""),
+        )
+
+
+def item_context(request: LendingRequest) -> dict | None:
+    item = request.item
+    if item is None:
+        return None
+    return {"barcode": item.primary_barcode, "title": item.bib.title}
+
+
+def letter_context(request: LendingRequest, **extra) -> dict:
+    return {"request": LendingLetterRequest.of(request), "partner": request.partner,
+            "library": request.rs_library, "item": item_context(request), "message": "",
+            **extra}
 
 
 def register_letter_types() -> None:

@@ -1,4 +1,5 @@
-"""What the partner is told at each lending step, as ISO 18626 (we are the supplier).
+"""What the partner is told at each lending step: a letter to an e-mail partner, an ISO
+18626 message (we are the supplier) to the others. `tell_partner` picks the channel.
 
 `lending_event` builds the supplying agency's message for a step and queues it in the
 outbox (`ill.outbox.services.queue`) inside the step's transaction.
@@ -12,9 +13,13 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
-from ill.models import OutboxMessage
+from ill.lending.letters import letter_context
+from ill.models import LendingRequest, OutboxMessage
 from ill.outbox.services import queue
 from ill.outbox.wire import agency_of, now_ms
+from ill.workflow import after_commit
+from kauko.letters import send_letter
+from kauko.models import StaffUser
 
 
 def lending_iso_status(request) -> str:
@@ -148,3 +153,45 @@ def lending_event(*, request, event: str, user=None, **data) -> OutboxMessage | 
         status_info=iso.StatusInfo(status=status, due_date=due, last_change=now_ms()),
         retry_info=retry, delivery_info=delivery)
     return queue(request=request, partner=partner, body=body)
+
+
+# What the partner hears at each step. E-mail partners get the letter; ISO 18626 partners
+# will get the message in the comment (SAM = supplying agency message).
+PARTNER_LETTERS = {
+    "will_supply": "lending_will_supply",        # SAM RequestResponse WillSupply
+    "conditional": "lending_conditional",        # SAM WillSupply + deliveryInfo/loanCondition
+    "unfilled": "lending_unfilled",              # SAM RequestResponse Unfilled + reasonUnfilled
+    "shipped": "lending_shipped",                # SAM StatusChange Loaned (+ dueDate, itemId)
+    "shipped_digitally": "lending_shipped",      # SAM StatusChange CopyCompleted
+    "renewal_answer": "lending_renewal_answer",  # SAM RenewResponse answerYesNo (+ dueDate)
+    "cancel_answer": "lending_cancel_answer",    # SAM CancelResponse answerYesNo
+    "overdue": "lending_overdue",                # SAM StatusChange Overdue
+    "recall": "lending_recall",                  # SAM StatusChange Recalled
+    "checked_in": "lending_checked_in",          # SAM StatusChange LoanCompleted
+    "expired": "lending_unfilled",               # SAM RequestResponse Unfilled
+}
+
+
+def tell_partner(request: LendingRequest, event: str, user=None, attachments=(),
+                 **data) -> None:
+    """Tell the requesting partner about a step, in its channel, once the change commits.
+
+    Call inside the state change's transaction, so nothing is sent for a change that did
+    not happen."""
+    partner = request.partner
+    if partner.is_iso:
+        lending_event(request=request, event=event, user=user, **data)
+        return
+    code = PARTNER_LETTERS[event]
+    context = letter_context(request, **data)
+    institution = request.institution
+    user_id = user.pk if user is not None and user.pk else None
+    files = list(attachments)
+
+    def _send():
+        sent_by = StaffUser.objects.filter(pk=user_id).first() if user_id else None
+        send_letter(institution=institution, code=code, to=partner.email,
+                    language=partner.language, context=context, about=request,
+                    sent_by=sent_by, attachments=files)
+
+    after_commit(_send)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import mimetypes
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -22,111 +21,13 @@ from circulation.services import holds_waiting_for, item_lock, item_set_status
 from fulfillment.models import Item, Library, normalize_barcode
 from fulfillment.selectors import item_by_barcode, rs_library_for, terms_of_use_for
 from ill.lending.locate import find_candidates, is_available
-from ill.lending.messages import lending_event
+from ill.lending.messages import lending_event, tell_partner
 from ill.models import LendingCandidate, LendingRequest, Source, next_number
 from ill.outbox.services import partner_note_text
-from ill.workflow import WorkflowError, after_commit, change_state, record, update_fields
+from ill.workflow import WorkflowError, change_state, record, update_fields
 
 LR = LendingRequest
 DEFAULT_LOAN_DAYS = 28
-
-
-# --- telling the partner ---------------------------------------------------------------------
-
-
-@dataclass
-class LendingLetterRequest:
-    """The lending request as letters see it (names agreed in kauko.letter_types): our
-    number is `number`, the partner's is `partner_request_id`, and `partner_due_date` is
-    the due date we give the partner."""
-
-    number: str
-    title: str
-    author: str
-    request_type_label: str
-    citation_text: str
-    partner_request_id: str
-    partner_due_date: datetime.date | None
-    needed_before: datetime.date | None
-    max_cost: Decimal | None
-    condition_text: str
-    reply_by: datetime.date | None
-    reason: str
-    delivery_address: str
-    # Borrowing names some shared templates test; a lending request has none of them.
-    pickup_desk: None = None
-    office_delivery: bool = False
-    patron_due_date: None = None
-    note_to_partner: str = ""
-
-    @classmethod
-    def of(cls, r: LendingRequest) -> LendingLetterRequest:
-        return cls(
-            number=r.number, title=r.article_title or r.title, author=r.author,
-            request_type_label=str(r.get_service_type_display()),
-            citation_text=r.display_citation, partner_request_id=r.partner_request_id,
-            partner_due_date=r.due_date, needed_before=r.needed_before, max_cost=r.max_cost,
-            condition_text=r.condition_text, reply_by=r.condition_reply_by, reason=r.reason,
-            delivery_address=r.delivery_address or (r.partner.address if r.partner_id else ""),
-        )
-
-
-def item_context(request: LendingRequest) -> dict | None:
-    item = request.item
-    if item is None:
-        return None
-    return {"barcode": item.primary_barcode, "title": item.bib.title}
-
-
-def letter_context(request: LendingRequest, **extra) -> dict:
-    return {"request": LendingLetterRequest.of(request), "partner": request.partner,
-            "library": request.rs_library, "item": item_context(request), "message": "",
-            **extra}
-
-
-# What the partner hears at each step. E-mail partners get the letter; ISO 18626 partners
-# will get the message in the comment (SAM = supplying agency message).
-PARTNER_LETTERS = {
-    "will_supply": "lending_will_supply",        # SAM RequestResponse WillSupply
-    "conditional": "lending_conditional",        # SAM WillSupply + deliveryInfo/loanCondition
-    "unfilled": "lending_unfilled",              # SAM RequestResponse Unfilled + reasonUnfilled
-    "shipped": "lending_shipped",                # SAM StatusChange Loaned (+ dueDate, itemId)
-    "shipped_digitally": "lending_shipped",      # SAM StatusChange CopyCompleted
-    "renewal_answer": "lending_renewal_answer",  # SAM RenewResponse answerYesNo (+ dueDate)
-    "cancel_answer": "lending_cancel_answer",    # SAM CancelResponse answerYesNo
-    "overdue": "lending_overdue",                # SAM StatusChange Overdue
-    "recall": "lending_recall",                  # SAM StatusChange Recalled
-    "checked_in": "lending_checked_in",          # SAM StatusChange LoanCompleted
-    "expired": "lending_unfilled",               # SAM RequestResponse Unfilled
-}
-
-
-def tell_partner(request: LendingRequest, event: str, user=None, attachments=(),
-                 **data) -> None:
-    """Tell the requesting partner about a step, in its channel, once the change commits.
-
-    Call inside the state change's transaction, so nothing is sent for a change that did
-    not happen."""
-    partner = request.partner
-    if partner.is_iso:
-        lending_event(request=request, event=event, user=user, **data)
-        return
-    code = PARTNER_LETTERS[event]
-    context = letter_context(request, **data)
-    institution = request.institution
-    user_id = user.pk if user is not None and user.pk else None
-    files = list(attachments)
-
-    def _send():
-        from kauko.letters import send_letter
-        from kauko.models import StaffUser
-
-        sent_by = StaffUser.objects.filter(pk=user_id).first() if user_id else None
-        send_letter(institution=institution, code=code, to=partner.email,
-                    language=partner.language, context=context, about=request,
-                    sent_by=sent_by, attachments=files)
-
-    after_commit(_send)
 
 
 # --- our item ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ill.lending import services
 from ill.lending.actions import BY_NAME, valid_actions
 from ill.lending.filters import QUEUES, LendingRequestFilter
 from ill.lending.forms import LendingRequestCreateForm, PickListFilter
+from ill.lending.letters import letter_context
 from ill.lending.selectors import (
     lending_detail,
     lending_list,
@@ -246,7 +247,7 @@ def _print_pull_slips(request, chosen):
 
 def _slip_html(r, code: str) -> str:
     return render_slip(code=code, context={"institution": r.institution,
-                                           **services.letter_context(r)},
+                                           **letter_context(r)},
                        language=r.institution.default_language)
 
 
