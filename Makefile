@@ -4,6 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where partners and patrons' links reach this server: the demo's ISO 18626 partners point
+# at it, so it follows HOST and PORT unless set (a real deployment sets its public URL).
+KAUKO_BASE_URL ?= http://$(HOST):$(PORT)
+export KAUKO_BASE_URL
 
 .PHONY: run test install lint migrate demo messages worker beat clean
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -11,10 +12,19 @@ from django.views.decorators.http import require_GET
 from config.celery import app
 from config.selectors import institution_overview
 from kauko.access import staff_institution
+from kauko.models import Institution
 
 
 @login_required
 def home(request):
+    user = request.user
+    if user.is_superuser and user.institution_id is None:
+        # The deployment's operator belongs to no institution: its work is the admin.
+        return render(request, "config/operator_home.html", {
+            "institutions": [{"name": i.name, "code": i.code, "staff": i.staff_count}
+                             for i in Institution.objects.annotate(staff_count=Count("staff"))
+                             .order_by("name")],
+        })
     institution = staff_institution(request)
     return render(request, "config/home.html", {
         "institution": institution,

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from fulfillment.models import CirculationDesk, Item
 from fulfillment.selectors import item_by_barcode
 from ill.borrowing.services import PATRON_QUERY_TYPES
-from ill.forms import DATE, ActionForm, NoteForm  # noqa: F401  (NoteForm: the actions use it)
+from ill.forms import DATE, ActionForm, NoteForm, OrderedChoices, ordered  # noqa: F401  (NoteForm: the actions use it)
 from ill.models import BorrowingRequest
 from partners.models import Partner
 from patrons.models import Patron
@@ -23,6 +23,7 @@ class BorrowingRequestCreateForm(CitationForm):
     patron_barcode = forms.CharField(label=_("Patron's card barcode"), max_length=100)
     partners = forms.ModelMultipleChoiceField(
         label=_("Partners to ask, in order"), queryset=Partner.objects.none(), required=False,
+        widget=OrderedChoices,
         help_text=_("The first is asked first; the rest if it cannot supply."))
 
     class Meta(CitationForm.Meta):
@@ -54,9 +55,7 @@ class BorrowingRequestCreateForm(CitationForm):
         return barcode
 
     def ordered_partners(self) -> list[Partner]:
-        chosen = {p.pk: p for p in self.cleaned_data.get("partners") or []}
-        order = [int(pk) for pk in self.data.getlist("partners") if pk.isdigit()]
-        return [chosen[pk] for pk in order if pk in chosen]
+        return ordered(self, "partners", self.cleaned_data.get("partners"))
 
 
 # --- one small form per staff action ----------------------------------------------------------
@@ -141,18 +140,22 @@ class CancelAnswerForm(ActionForm):
 
 class RotaForm(ActionForm):
     partners = forms.ModelMultipleChoiceField(label=_("Partners to ask, in order"),
-                                              queryset=Partner.objects.none())
+                                              queryset=Partner.objects.none(),
+                                              widget=OrderedChoices)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.request_obj is not None:
+        r = self.request_obj
+        if r is not None:
             self.fields["partners"].queryset = Partner.objects.filter(
-                institution_id=self.request_obj.institution_id, active=True).order_by("name")
+                institution_id=r.institution_id, active=True).order_by("name")
+            if not self.is_bound:
+                # Start from the rota as it stands, in its order, to reorder, add or drop.
+                self.initial["partners"] = [e.partner_id for e in r.rota.order_by("position")]
 
     def ordered_partners(self):
-        chosen = {p.pk: p for p in self.cleaned_data["partners"]}
-        return [chosen[int(pk)] for pk in self.data.getlist("partners")
-                if pk.isdigit() and int(pk) in chosen]
+        # The posted names carry the action's prefix ("rota-partners" on the detail page).
+        return ordered(self, "partners", self.cleaned_data["partners"])
 
 
 class OwnItemForm(ActionForm):

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from circulation.services import holds_waiting_for, item_lock, item_set_status
@@ -363,10 +364,11 @@ def lending_request_partner_received(*, request, user=None, version=None, note="
 
 
 def renewal_due_date(request: LendingRequest, *, today=None) -> datetime.date:
-    """What an automatic yes gives: a fresh loan period from today, never shorter than the
-    current due date."""
-    due = default_due_date(request, today=today)
-    return max(due, request.due_date) if request.due_date else due
+    """What a yes gives by default (staff's form, the automatic renewal): one more loan
+    period from the current due date (from today when there is none, or it has passed)."""
+    today = today or timezone.localdate()
+    start = max(request.due_date, today) if request.due_date else today
+    return default_due_date(request, today=start)
 
 
 def lending_request_renewal_asked(*, request, user=None, version=None, note="",
@@ -395,6 +397,12 @@ def lending_request_renewal_answer(*, request, granted: bool, new_due_date=None,
             raise WorkflowError(_("Give the new due date."))
         if new_due_date < timezone.localdate():
             raise WorkflowError(_("The new due date is in the past."))
+        if request.due_date and new_due_date <= request.due_date:
+            # A "renewal" to the same date extends nothing, yet the borrower's patron would
+            # be told it as their new due date.
+            raise WorkflowError(_(
+                "A renewal needs a due date after the current one (%(date)s).")
+                % {"date": date_format(request.due_date, "SHORT_DATE_FORMAT")})
 
     def apply(r):
         if granted:
@@ -407,7 +415,7 @@ def lending_request_renewal_answer(*, request, granted: bool, new_due_date=None,
     return change_state(
         request=request, transition="renew_yes" if granted else "renew_no", user=user,
         version=version, apply=apply, source=source,
-        note=note or (_("Renewed until %(date)s.") % {"date": new_due_date.strftime("%d.%m.%Y")}
+        note=note or (_("Renewed until %(date)s.") % {"date": date_format(new_due_date, "SHORT_DATE_FORMAT")}
                       if granted else _("Renewal refused.")))
 
 
