@@ -34,7 +34,9 @@ QUEUES = {queue.key: queue for queue in [
     Queue("renew_requested", _("Renew requested"), (BR.S.RENEW_REQUESTED,)),
     Queue("returned_by_patron", _("Returned by patron"), (BR.S.RETURNED_BY_PATRON,)),
     Queue("waiting_cancel", _("Waiting for cancel response"), (BR.S.WAITING_CANCEL,)),
-    Queue("locate_failed", _("Locate failed"), (BR.S.REJECTED,)),
+    # Rejected by the last partner asked, with no next one sent yet: choose more partners or
+    # close. (There is no borrowing-side locate yet, so no "locate failed" queue.)
+    Queue("rejected", _("Rejected by partner"), (BR.S.REJECTED,)),
     Queue("attention", _("Needs attention"), attention=True),
 ]}
 

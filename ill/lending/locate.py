@@ -131,8 +131,11 @@ def _title_bibs(request, bibs) -> list[int]:
     main_title = re.split(r"\s[:/=]\s|\s:|:\s", request.title, maxsplit=1)[0]
     key = max(re.findall(r"\w+", main_title) or [wanted],
               key=lambda word: (word.isascii(), len(word)))
-    surname = _surname(request.author) if request.author.strip() else ""
-    year = request.year.strip()[:4]
+    # For an article or a chapter the year (and often the author) are the part's, not the
+    # journal's or the book's: a journal held since 1950 must match an article from 2024.
+    part = bool(request.article_title.strip())
+    surname = _surname(request.author) if request.author.strip() and not part else ""
+    year = "" if part else request.year.strip()[:4]
     ids = []
     for bib in bibs.filter(title__icontains=key).only("pk", "title", "author", "year")[:500]:
         if not _titles_match(request.title, bib.title):

@@ -34,6 +34,7 @@ from kauko.letters import letters_about
 
 LR = LendingRequest
 PAGE_SIZES = (25, 50, 100, 200)
+SCANNED_KEY = "lending_scanned_item"
 PICK_LIST_MAX = 200  # one printing batch; the rest show up once these are printed
 VIEW, ADD, CHANGE = "ill.view_lendingrequest", "ill.add_lendingrequest", \
     "ill.change_lendingrequest"
@@ -138,8 +139,16 @@ def lending_create(request):
 @require_GET
 def lending_detail_view(request, pk: int):
     obj = _request_or_404(request, pk, VIEW)
-    actions = [(action, action.form(initial={"version": obj.version}, request_obj=obj,
-                                    prefix=action.name))
+    initial = {"version": obj.version}
+    # Opened by scanning our item (the list's scan box): that scan stands for the barcode
+    # a check-in or shipment asks for, so the item is not scanned twice.
+    remembered = request.session.pop(SCANNED_KEY, None) or {}
+    scanned = remembered.get("barcode", "") if remembered.get("pk") == obj.pk else ""
+    if scanned and obj.item_id:
+        item = item_by_barcode(institution=obj.institution, barcode=scanned)
+        if item is not None and item.pk == obj.item_id:
+            initial["barcode"] = scanned
+    actions = [(action, action.form(initial=initial, request_obj=obj, prefix=action.name))
                for action in valid_actions(obj)]
 
     return render(request, "ill/lending/detail.html", {
@@ -285,11 +294,13 @@ def lending_scan(request):
     value = request.GET.get("barcode", "").strip()
     found = LendingRequest.objects.filter(institution=institution,
                                           number__iexact=value).first() if value else None
-    if found is None and value:
-        item = item_by_barcode(institution=institution, barcode=value)
-        if item is not None:
-            found = open_request_for_item(institution=institution, item=item)
+    if found is not None:
+        return redirect("ill:lending_detail", pk=found.pk)
+    item = item_by_barcode(institution=institution, barcode=value) if value else None
+    found = open_request_for_item(institution=institution, item=item) if item else None
     if found is None:
         messages.error(request, _("No lending request for “%(value)s”.") % {"value": value})
         return redirect("ill:lending_list")
+    # The detail page takes this scan as the barcode its check-in or shipment asks for.
+    request.session[SCANNED_KEY] = {"pk": found.pk, "barcode": value}
     return redirect("ill:lending_detail", pk=found.pk)
