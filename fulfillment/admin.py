@@ -32,7 +32,7 @@ class DeskInline(InstitutionScopedInline, admin.TabularInline):
 
 @admin.register(Library)
 class LibraryAdmin(InstitutionScopedAdmin):
-    list_display = ["name", "code", "is_rs_library", "has_own_hold_shelf"]
+    list_display = ["name", "code", "is_rs_library"]
     list_filter = ["is_rs_library"]
     search_fields = ["name", "code"]
     inlines = [LocationInline, DeskInline]
@@ -41,7 +41,7 @@ class LibraryAdmin(InstitutionScopedAdmin):
         (_("Resource sharing settings"), {
             "description": _("Only for resource sharing libraries."),
             "fields": ["incoming_location", "outgoing_location", "may_ship_to_partners",
-                       "may_ship_to_office", "other_desks_may_loan", "has_own_hold_shelf"],
+                       "may_ship_to_office", "other_desks_may_loan"],
         }),
     ]
 

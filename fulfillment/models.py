@@ -49,15 +49,13 @@ class Library(InstitutionScoped):
         help_text=_("Where own items on their way to partners are placed temporarily."),
     )
     may_ship_to_partners = models.BooleanField(
-        _("may ship to other libraries"), default=True)
+        _("may ship to other libraries"), default=True,
+        help_text=_("Off: our items are not lent out physically (copies still are)."))
     may_ship_to_office = models.BooleanField(
         _("may deliver to office addresses"), default=True,
         help_text=_("Staff patrons may ask for delivery by internal mail."))
     other_desks_may_loan = models.BooleanField(
         _("other desks may loan and renew its items"), default=True)
-    has_own_hold_shelf = models.BooleanField(
-        _("has its own hold shelf"), default=False,
-        help_text=_("Off: received items always go in transit to a desk's hold shelf."))
 
     class Meta:
         verbose_name = _("library")

@@ -220,7 +220,7 @@ def seed_institution(spec: DemoInstitution) -> Institution:
         defaults={"name": "Resource Sharing Office", "is_rs_library": True,
                   "address": f"Resource Sharing Office\n{spec.name}\nPO Box 1\n00076 Espoo",
                   "may_ship_to_partners": True, "may_ship_to_office": True,
-                  "other_desks_may_loan": True, "has_own_hold_shelf": False},
+                  "other_desks_may_loan": True},
     )
     stacks = _location(inst, main, "STACKS", "Open stacks", fu_normal)
     course = _location(inst, main, "COURSE", "Course books", fu_course)

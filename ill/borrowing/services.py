@@ -90,6 +90,9 @@ def borrowing_request_create(
     if not (citation.get("title") or "").strip():
         raise WorkflowError(_("A request needs at least a title."))
     rs_library = rs_library or rs_library_for(institution=institution)
+    if office_delivery and not rs_library.may_ship_to_office:
+        raise WorkflowError(_("%(library)s does not deliver to office addresses: choose a "
+                              "pickup desk.") % {"library": rs_library.name})
     if office_delivery:
         if not patron.group.may_use_office_delivery:
             raise WorkflowError(_("Office delivery is for staff patrons only (%(group)s "

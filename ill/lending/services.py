@@ -313,6 +313,10 @@ def lending_request_ship(*, request, barcode: str | None, due_date=None, user=No
 
     `barcode` is what staff scanned to confirm the item; None only for a bulk shipment
     from the list, which the history then says was not scanned."""
+    if not request.rs_library.may_ship_to_partners:
+        raise WorkflowError(_("%(library)s does not ship to other libraries: supply a copy, "
+                              "or answer that we cannot supply.")
+                            % {"library": request.rs_library.name})
     if barcode is not None:
         _check_scanned(request, barcode)
     due = due_date or default_due_date(request)
@@ -327,7 +331,7 @@ def lending_request_ship(*, request, barcode: str | None, due_date=None, user=No
 
     return change_state(request=request, transition="ship_loan", user=user, version=version,
                         apply=apply, source=source,
-                        note=_("Shipped, due %(date)s.") % {"date": due.strftime("%d.%m.%Y")}
+                        note=_("Shipped, due %(date)s.") % {"date": date_format(due, "SHORT_DATE_FORMAT")}
                         + ("" if barcode is not None else " " + _("(Bulk: not scanned.)")))
 
 

@@ -128,3 +128,26 @@ def test_the_operator_is_shown_what_it_can_do_instead_of_a_bare_refusal(client):
     assert "OTA" in home.text
     refused = client.get(reverse("ill:borrowing_list"))
     assert refused.status_code == 403 and reverse("admin:index") in refused.text
+
+
+def test_a_library_that_does_not_ship_to_partners_refuses_to_ship_our_item(ota):
+    inst, setup, rs_staff = ota
+    setup.rs.may_ship_to_partners = False
+    setup.rs.save()
+    f.item(setup.stacks, title="Seitsemän veljestä", barcodes=("OTA100",))
+    lent = f.lending_request(inst, setup=setup, citation={"title": "Seitsemän veljestä"})
+    with pytest.raises(DomainError, match="does not ship to other libraries"):
+        ls.lending_request_ship(request=lent, barcode="OTA100", user=rs_staff)
+    assert LendingRequest.objects.get(pk=lent.pk).shipped_at is None
+
+
+def test_a_library_that_does_not_deliver_to_offices_refuses_office_delivery(ota):
+    inst, setup, rs_staff = ota
+    setup.rs.may_ship_to_office = False
+    setup.rs.save()
+    staff_group = f.patron_group(inst, "STAFF", may_use_office_delivery=True)
+    patron = f.patron(inst, group=staff_group, office_address="Room A123",
+                      pickup_desk=setup.desk)
+    with pytest.raises(DomainError, match="does not deliver to office addresses"):
+        f.borrowing_request(inst, setup=setup, patron_=patron, office_delivery=True)
+    assert not BorrowingRequest.objects.exists()
