@@ -22,6 +22,10 @@ class NoteForm(ActionForm):
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
 
+class DismissForm(ActionForm):
+    reason = forms.CharField(label=_("Why the flag can go"), max_length=300)
+
+
 class OrderedChoices(forms.SelectMultiple):
     """Choose several in an order: one drop-down per place ("1.", "2.", …), all with the
     field's name, so the browser posts the values in the order staff chose them (a plain

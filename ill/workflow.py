@@ -92,12 +92,42 @@ def change_state(
         locked.previous_status = from_status
         if apply is not None:
             apply(locked)
+        cleared = ""
+        if locked.status in model.FINAL and locked.needs_attention:
+            # A closed request has nothing left to attend to: its flag goes with it, and the
+            # history keeps what it said.
+            cleared, locked.needs_attention, locked.attention_reason = (
+                locked.attention_reason, False, "")
         locked.version += 1
         locked.status_changed_at = timezone.now()
         locked.save()
         record(request=locked, action=action or transition, user=user, note=note,
                source=source, from_status=from_status, to_status=locked.status)
+        if cleared:
+            record(request=locked, action="attention_cleared", user=user, source=source,
+                   from_status=locked.status, to_status=locked.status,
+                   note=_("Closed, so no longer needs attention (%(reason)s).")
+                   % {"reason": cleared})
     return locked
+
+
+def dismiss_attention(*, request, reason: str, user, version: int | None = None):
+    """Staff dealt with what the flag said some other way: it goes, and why is kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(_("Say why the flag can go."))
+    if not request.needs_attention:
+        raise WorkflowError(_("Request %(number)s is not flagged.") % {"number": request.number})
+    was = request.attention_reason
+
+    def apply(r):
+        r.needs_attention = False
+        r.attention_reason = ""
+
+    return update_fields(request=request, user=user, version=version,
+                         action="attention_dismissed", apply=apply,
+                         note=_("Flag dismissed (%(was)s): %(reason)s") % {
+                             "was": was or "–", "reason": reason})
 
 
 def update_fields(*, request, user=None, version: int | None = None, action: str,

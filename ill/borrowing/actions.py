@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from ill.actions import Action, iso_partner, version_of
 from ill.borrowing import forms as f
 from ill.borrowing import services as s
+from ill.forms import DismissForm
 from ill.models import BorrowingRequest
+from ill.workflow import dismiss_attention
 
 BR = BorrowingRequest
 
@@ -124,6 +126,11 @@ ACTIONS: list[Action] = [
     Action("reactivate", _("Reactivate"), f.NoteForm, transition="reactivate",
            run=lambda r, form, u: s.borrowing_request_reactivate(
                request=r, user=u, version=version_of(form), note=form.cleaned_data["note"])),
+    Action("dismiss_attention", _("Dismiss the flag"), DismissForm,
+           states=tuple(BR.Status.values), when=lambda r: r.needs_attention,
+           run=lambda r, form, u: dismiss_attention(
+               request=r, reason=form.cleaned_data["reason"], user=u,
+               version=version_of(form))),
 ]
 
 BY_NAME = {a.name: a for a in ACTIONS}

@@ -21,10 +21,14 @@ class Queue:
 
     @property
     def q(self) -> Q:
-        return Q(needs_attention=True) if self.attention else Q(status__in=self.statuses)
+        if self.attention:  # a closed request is never waiting for anyone
+            return Q(needs_attention=True) & ~Q(status__in=BR.FINAL)
+        return Q(status__in=self.statuses)
 
     def contains(self, status: str, needs_attention: bool) -> bool:
-        return needs_attention if self.attention else status in self.statuses
+        if self.attention:
+            return needs_attention and status not in BR.FINAL
+        return status in self.statuses
 
 
 # Alma's daily checks, as ready-made queues.

@@ -9,10 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from ill.actions import Action, iso_partner, version_of
-from ill.forms import NoteForm
+from ill.forms import DismissForm, NoteForm
 from ill.lending import forms as f
 from ill.lending import services as s
 from ill.models import LendingRequest
+from ill.workflow import dismiss_attention
 
 LR = LendingRequest
 
@@ -110,6 +111,11 @@ ACTIONS: list[Action] = [
            run=lambda r, form, u: s.lending_request_report(
                request=r, what=form.cleaned_data["what"], user=u, version=version_of(form),
                note=_note(form))),
+    Action("dismiss_attention", _("Dismiss the flag"), DismissForm,
+           states=tuple(LR.Status.values), when=lambda r: r.needs_attention,
+           run=lambda r, form, u: dismiss_attention(
+               request=r, reason=form.cleaned_data["reason"], user=u,
+               version=version_of(form))),
 ]
 
 BY_NAME = {a.name: a for a in ACTIONS}

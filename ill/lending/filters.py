@@ -40,6 +40,9 @@ QUEUES = {queue.key: queue for queue in [
     Queue("renew_requested", _("Renew requested"), lambda: Q(status=LR.S.RENEW_REQUESTED)),
     Queue("returned", _("Returned by partner"), lambda: Q(status=LR.S.RETURNED)),
     Queue("overdue", _("Overdue"), _overdue),
+    # What a partner's message parked for staff (a cancel asked while we pick the item…).
+    Queue("attention", _("Needs attention"),
+          lambda: Q(needs_attention=True) & ~Q(status__in=LR.FINAL)),
 ]}
 
 
