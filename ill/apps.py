@@ -10,6 +10,7 @@ class IllConfig(AppConfig):
     def ready(self):
         from circulation.hooks import register_ill_bridge
         from ill.borrowing import letters as borrowing_letters
+        from ill.borrowing import tasks as borrowing_tasks  # noqa: F401 (registers its jobs)
         from ill.borrowing.bridge import BorrowingBridge
         from ill.lending import letters as lending_letters
         from ill.lending import tasks as lending_tasks  # noqa: F401 (registers the lending jobs)

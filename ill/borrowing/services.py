@@ -804,3 +804,23 @@ def borrowing_request_not_picked_up(*, request):
     return record(request=request, action="hold_shelf_expired", source=Source.SYSTEM,
                   from_status=request.status, to_status=request.status,
                   note=_("The patron did not pick it up; it goes back to the RS office."))
+
+
+def borrowing_request_unanswered(*, request, days: int):
+    """The partner left our request unanswered for `days` days (the borrowing profile's
+    "expire unanswered after"): the next partner in the rota is asked; with none left the
+    request expires. Both steps are in the history, by the system."""
+    reason = _("No answer within %(days)s days.") % {"days": days}
+    if _next_pending(request) is not None:
+        request = borrowing_request_rejected(request=request, reason=reason,
+                                             source=Source.SYSTEM)
+        return borrowing_request_send_to_next(request=request)
+
+    def apply(r):
+        _answered(r, RotaEntry.Outcome.REJECTED, reason)
+        r.reason = reason
+        _remove_temporary_records(r)
+
+    return change_state(request=request, transition="expire", source=Source.SYSTEM,
+                        apply=apply, note=_("Expired: %(reason)s No partner left to ask.")
+                        % {"reason": reason})
