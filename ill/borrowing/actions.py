@@ -62,6 +62,12 @@ ACTIONS: list[Action] = [
            run=lambda r, form, u: s.borrowing_request_shipped_digitally(
                request=r, url=form.cleaned_data["url"],
                uploaded_file=form.cleaned_data["file"], user=u, version=version_of(form))),
+    Action("copy_arrived", _("The copy arrived: deliver it"), f.ShippedDigitallyForm,
+           states=(BR.S.SHIPPED_DIGITAL,), when=lambda r: not r.delivered_at, style="primary",
+           open=True,
+           run=lambda r, form, u: s.borrowing_request_copy_arrived(
+               request=r, url=form.cleaned_data["url"],
+               uploaded_file=form.cleaned_data["file"], user=u, version=version_of(form))),
     Action("receive", _("Receive"), f.ReceiveForm, transition="receive", style="primary",
            open=True,
            run=lambda r, form, u: s.borrowing_request_receive(

@@ -824,3 +824,52 @@ def borrowing_request_unanswered(*, request, days: int):
     return change_state(request=request, transition="expire", source=Source.SYSTEM,
                         apply=apply, note=_("Expired: %(reason)s No partner left to ask.")
                         % {"reason": reason})
+
+
+def borrowing_request_copy_sent_without_link(*, request, note="", source=Source.PARTNER):
+    """The partner says the copy is done but gave no link to it (it comes by e-mail or
+    post): the request waits as shipped digitally, flagged, for staff to deliver the copy
+    when it arrives (`borrowing_request_copy_arrived`)."""
+    def apply(r):
+        _answered(r, RotaEntry.Outcome.SUPPLIED)
+        r.needs_attention = True
+        r.attention_reason = _("The partner sent the copy without a link (by e-mail or "
+                               "post?): deliver it to the patron when it arrives.")
+
+    return change_state(request=request, transition="ship_digitally", source=source,
+                        apply=apply, note=note or _("Copy sent; no link was given."))
+
+
+def borrowing_request_copy_arrived(*, request, url="", uploaded_file=None, user,
+                                   version=None):
+    """The copy the partner sent without a link came another way: staff give its link or
+    file, and it is delivered to the patron (which completes the request)."""
+    if request.status != BR.S.SHIPPED_DIGITAL or request.delivered_at:
+        raise WorkflowError(_("Only a copy the partner sent without a link waits for this."))
+    if not url and uploaded_file is None:
+        raise WorkflowError(_("Give the copy's link or upload the file."))
+
+    def apply(r):
+        r.digital_url = url
+        if uploaded_file is not None:
+            r.digital_file.save(uploaded_file.name, uploaded_file, save=False)
+
+    request = update_fields(request=request, user=user, version=version, apply=apply,
+                            action="copy_arrived", note=_("The copy arrived."))
+    return borrowing_request_deliver_digitally(request=request, user=user)
+
+
+def borrowing_request_closed_by_partner(*, request, status: str, note="",
+                                        source=Source.PARTNER):
+    """The partner says it closed the request (LoanCompleted, CompletedWithoutReturn)
+    before sending anything. Nothing can be applied (no item came), so the message is
+    kept and staff are told what to do."""
+    reason = _("The partner closed the request (%(status)s) before sending anything: check "
+               "with the partner, then ask another partner or cancel.") % {"status": status}
+
+    def apply(r):
+        r.needs_attention = True
+        r.attention_reason = reason
+
+    return update_fields(request=request, action="partner_message", source=source,
+                         apply=apply, note=note or reason)

@@ -147,8 +147,13 @@ def _handle(message: iso.Message, token: str) -> Reply:
             # (one transaction and no savepoint keeps the common case at the fewest round
             # trips); the message and its ERROR answer are kept in one of their own.
             with transaction.atomic():
-                if refusal.flag is not None:
-                    request, reason = refusal.flag
+                # A partner's message is never refused and forgotten: the request it was
+                # about is flagged with why (the conversation shows the message itself).
+                request, reason = refusal.flag or (
+                    stored.borrowing_request or stored.lending_request,
+                    _("We refused a message from the partner (%(what)s): %(why)s") % {
+                        "what": stored.summary, "why": refusal.error_value})
+                if request is not None:
                     flag(request=request, reason=reason)
                 stored.error_type = str(refusal.error_type)
                 stored.error_value = refusal.error_value

@@ -231,9 +231,13 @@ def _apply_sam(body: iso.SupplyingAgencyMessage, stored, request) -> None:  # no
             _does_not_fit(request, status)
     elif status == St.COPY_COMPLETED:
         url = (body.delivery_info.url if body.delivery_info else None) or first_url(note)
-        if not url:
-            refuse(_("deliveryInfo/url: CopyCompleted without a link to the copy"))
-        bs.borrowing_request_shipped_digitally(request=request, url=url, source=PARTNER)
+        if url:
+            bs.borrowing_request_shipped_digitally(request=request, url=url, source=PARTNER)
+        elif current in BR.AT_PARTNER:
+            # The copy comes by e-mail or post (CrossLink's illmock sends no deliveryInfo).
+            bs.borrowing_request_copy_sent_without_link(request=request, note=note)
+        else:
+            _does_not_fit(request, status)
     elif status == St.OVERDUE:
         if current == S.OVERDUE:
             message_on(request, stored, note)
@@ -253,6 +257,10 @@ def _apply_sam(body: iso.SupplyingAgencyMessage, stored, request) -> None:  # no
     elif status in (St.LOAN_COMPLETED, St.COMPLETED_WITHOUT_RETURN):
         if current == S.COMPLETED:
             message_on(request, stored, note)
+        elif current in BR.AT_PARTNER:
+            # Its first and only answer (illmock's COMPLETED scenario): nothing came.
+            bs.borrowing_request_closed_by_partner(request=request, status=str(status),
+                                                   note=note)
         else:
             bs.borrowing_request_complete(request=request, source=PARTNER, note=note)
     elif status == St.CANCELLED:

@@ -5,6 +5,7 @@ import datetime
 import itertools
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from ill import iso18626 as iso
@@ -211,10 +212,12 @@ def test_confirmation_echoes_and_answers_in_the_senders_version(xsd, world, sent
     assert conf.is_ok and conf.action == "Notification"
 
 
-def test_a_status_that_does_not_fit_is_refused_and_changes_nothing(xsd, world, sent):
+def test_a_status_that_does_not_fit_is_refused_changes_nothing_and_tells_staff(
+        xsd, world, sent):
+    # (Issue 11: a refused message is never forgotten; the request is flagged with why. A
+    # LoanCompleted as the first answer is no longer refused: see the test after this.)
     rid = f"{sent.number}-1"
-    versions = fresh(sent).version
-    _r, conf = post_in(sam(rid, iso.Status.LOAN_COMPLETED), schemas=xsd)
+    _r, conf = post_in(sam(rid, iso.Status.RECALLED), schemas=xsd)
     kind, value = error_of(conf)
     assert kind == ET.UNRECOGNISED_DATA_VALUE
     _r, conf = post_in(sam(rid, iso.Status.LOANED, iso.ReasonForMessage.RENEW_RESPONSE,
@@ -222,7 +225,19 @@ def test_a_status_that_does_not_fit_is_refused_and_changes_nothing(xsd, world, s
     assert "RenewResponse" in error_of(conf)[1]
     _r, conf = post_in(sam(rid, iso.Status.OVERDUE), schemas=xsd)
     assert error_of(conf)[0] == ET.UNRECOGNISED_DATA_VALUE
-    assert fresh(sent).status == BS.SENT and fresh(sent).version == versions
+    request = fresh(sent)
+    assert request.status == BS.SENT and request.needs_attention
+    assert "refused a message" in request.attention_reason and "Overdue" in request.attention_reason
+
+
+def test_a_loan_completed_as_the_first_answer_is_taken_and_flagged(xsd, world, sent):
+    _r, conf = post_in(sam(f"{sent.number}-1", iso.Status.LOAN_COMPLETED,
+                           iso.ReasonForMessage.REQUEST_RESPONSE), schemas=xsd)
+    assert conf.confirmation_header.message_status == "OK"
+    request = fresh(sent)
+    assert request.status == BS.SENT and request.needs_attention
+    assert "closed the request (LoanCompleted)" in request.attention_reason
+    assert request.history.filter(action="partner_message").exists()
 
 
 def test_wrong_sender_for_an_existing_request(xsd, world, sent):
@@ -478,3 +493,30 @@ def test_a_notification_is_a_note_but_a_status_ahead_of_ours_is_shown_to_staff(
     assert br.needs_attention is flagged
     if flagged:
         assert status in br.attention_reason
+
+
+def test_a_copy_completed_without_a_link_waits_for_staff_to_deliver_the_copy(
+        xsd, world, wire, client, django_capture_on_commit_callbacks, mailoutbox):
+    wire.answer = ok_answer
+    with django_capture_on_commit_callbacks(execute=True):
+        br = f.borrowing_request(world.ota, setup=world.ota_setup, patron_=world.patron,
+                                 partners=[world.kaisa_at_ota], request_type="article",
+                                 citation={"title": "Journal", "article_title": "An article"})
+        br = bs.borrowing_request_send(request=br, user=world.ota_staff)
+    # CrossLink's illmock sends CopyCompleted with no deliveryInfo at all.
+    _r, conf = post_in(sam(f"{br.number}-1", iso.Status.COPY_COMPLETED,
+                           iso.ReasonForMessage.REQUEST_RESPONSE), schemas=xsd)
+    assert conf.confirmation_header.message_status == "OK"
+    br = fresh(br)
+    assert br.status == BS.SHIPPED_DIGITAL and br.needs_attention
+    assert "without a link" in br.attention_reason
+
+    client.force_login(world.ota_staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("ill:borrowing_action", args=[br.pk, "copy_arrived"]), {
+            "copy_arrived-version": br.version,
+            "copy_arrived-url": "https://kaisa.example.org/copies/1.pdf"})
+    br = fresh(br)
+    assert br.status == BS.COMPLETED and not br.needs_attention
+    assert br.digital_url == "https://kaisa.example.org/copies/1.pdf"
+    assert any("An article" in m.body or br.number in m.body for m in mailoutbox)
