@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ill.actions import Action, iso_partner, version_of
 from ill.borrowing import forms as f
 from ill.borrowing import services as s
+from ill.borrowing.selectors import retry_offered
 from ill.forms import DismissForm
 from ill.models import BorrowingRequest
 from ill.workflow import dismiss_attention
@@ -107,7 +108,7 @@ ACTIONS: list[Action] = [
                request=r, letter_code=form.cleaned_data["letter_code"],
                message=form.cleaned_data["message"], link=form.cleaned_data["link"], user=u)),
     Action("retry", _("Ask the partner again (retry)"), f.NoteForm, states=BR.AT_PARTNER,
-           when=lambda r: iso_partner(r) and r.needs_attention,
+           when=lambda r: iso_partner(r) and retry_offered(r),
            run=lambda r, form, u: s.borrowing_request_retry(
                request=r, user=u, version=version_of(form), note=form.cleaned_data["note"])),
     Action("partner_note", _("Message to the partner"), f.NoteForm,

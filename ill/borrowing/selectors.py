@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q
 
 from ill.borrowing.filters import QUEUES
-from ill.models import BorrowingRequest, HistoryEntry, RotaEntry
+from ill.models import BorrowingRequest, HistoryEntry, IsoMessage, RotaEntry
 
 
 def borrowing_list(*, institution):
@@ -54,3 +54,12 @@ def borrowing_detail(*, institution, pk):
 def current_attempt_id(request: BorrowingRequest) -> str:
     entry = request.rota.filter(outcome=RotaEntry.Outcome.ASKED).order_by("-position").first()
     return entry.attempt_id if entry else ""
+
+
+def retry_offered(request) -> bool:
+    """Whether the partner's latest word on the request is a RetryPossible: only then is a
+    retry (a new request under a new id) something it asked for."""
+    latest = (IsoMessage.objects.filter(borrowing_request=request,
+                                        direction=IsoMessage.Direction.IN)
+              .order_by("-id").values_list("status", flat=True).first())
+    return latest == "RetryPossible"

@@ -44,8 +44,9 @@ from fulfillment.models import (
 from fulfillment.selectors import rs_library_for, terms_of_use_for
 from ill.borrowing.letters import patron_letter
 from ill.borrowing.messages import borrowing_event, latest_attempt, tell_partner
+from ill.borrowing.selectors import current_attempt_id, retry_offered
 from ill.models import BorrowingRequest, PurchaseRequest, RotaEntry, Source, next_number
-from ill.outbox.services import partner_note_text
+from ill.outbox.services import partner_holds_request, partner_note_text, withdraw
 from ill.workflow import (
     WorkflowError,
     change_state,
@@ -577,7 +578,10 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
     first: the request waits for its answer."""
     if not reason.strip():
         raise WorkflowError(_("Give a reason for cancelling."))
-    if request.status in BR.AT_PARTNER and request.uses("cancel_response"):
+    never_taken = (request.status in BR.AT_PARTNER and request.partner_id
+                   and request.partner.is_iso and not partner_holds_request(
+                       request=request, attempt_id=current_attempt_id(request)))
+    if request.status in BR.AT_PARTNER and request.uses("cancel_response") and not never_taken:
         def ask(r):
             r.reason = reason
             tell_partner(r, "cancel", user)
@@ -589,7 +593,11 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
 
     def apply(r):
         r.reason = reason
-        if r.previous_status in BR.AT_PARTNER:
+        if never_taken:
+            # The partner refused or never got our request: nothing to ask it to cancel,
+            # and what still waits in the outbox must not reach it after we closed.
+            withdraw(request=r)
+        elif r.previous_status in BR.AT_PARTNER:
             tell_partner(r, "cancel", user)
         RotaEntry.objects.filter(request=r, outcome__in=[
             RotaEntry.Outcome.PENDING, RotaEntry.Outcome.ASKED]).update(
@@ -600,7 +608,10 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
 
     return change_state(request=request,
                         transition="cancel_by_patron" if by_patron else "cancel_by_staff",
-                        user=user, version=version, apply=apply, note=reason)
+                        user=user, version=version, apply=apply,
+                        note=reason if not never_taken else _(
+                            "%(reason)s (The partner never took the request: cancelled at "
+                            "once.)") % {"reason": reason})
 
 
 def borrowing_request_cancel_answer(*, request, cancelled: bool, user=None, version=None,
@@ -687,6 +698,8 @@ def borrowing_request_retry(*, request, user=None, version=None, note=""):
     so its answers to the old one are told apart."""
     if request.status not in BorrowingRequest.AT_PARTNER or not request.partner.is_iso:
         raise WorkflowError(_("Only a request waiting at an ISO 18626 partner can be retried."))
+    if not retry_offered(request):
+        raise WorkflowError(_("The partner has not offered a retry (RetryPossible)."))
     entry = latest_attempt(request)
     if entry is None:
         raise WorkflowError(_("This request was never sent."))
@@ -820,6 +833,7 @@ def borrowing_request_unanswered(*, request, days: int):
         _answered(r, RotaEntry.Outcome.REJECTED, reason)
         r.reason = reason
         _remove_temporary_records(r)
+        withdraw(request=r)
 
     return change_state(request=request, transition="expire", source=Source.SYSTEM,
                         apply=apply, note=_("Expired: %(reason)s No partner left to ask.")

@@ -81,6 +81,7 @@ class OutboxMessage(models.Model):
         SENT = "sent", _("Sent")
         ERROR = "error", _("Refused by the partner")
         FAILED = "failed", _("Could not be delivered")
+        WITHDRAWN = "withdrawn", _("Withdrawn: the request closed before it went")
 
     # Rows of one chain leave strictly in sequence; a pending or failed row holds back the
     # ones behind it, so a partner never hears "returned" before "received".

@@ -391,3 +391,24 @@ def partner_note_text(*, request, note: str) -> str:
     if request.partner is None or not request.partner.is_iso:
         raise WorkflowError(_("Messages go to ISO 18626 partners; write to this one by e-mail."))
     return note
+
+
+def partner_holds_request(*, request, attempt_id: str) -> bool:
+    """Whether the partner took our request under `attempt_id`: it confirmed it OK. After
+    an ERROR confirmation, a refusal over HTTP or retries that ran out, it never had it
+    (and a Cancel would wait for an answer that never comes)."""
+    sent = IsoMessage.objects.filter(
+        borrowing_request=request, direction=IsoMessage.Direction.OUT, kind="request",
+        requesting_agency_request_id=attempt_id)
+    # Being posted right now: it may well arrive, so it counts as taken.
+    return (sent.filter(confirmation_status="OK").exists()
+            or OutboxMessage.objects.filter(message__in=sent, state=OB.State.SENDING).exists())
+
+
+def withdraw(*, request) -> int:
+    """Take the request's undelivered messages out of the outbox (the request closed before
+    they went): they are kept, marked withdrawn, and never sent. A message being sent this
+    very moment is left to finish."""
+    return OutboxMessage.objects.filter(
+        chain=chain_of(request), state__in=[OB.State.PENDING, OB.State.FAILED]).update(
+        state=OB.State.WITHDRAWN, last_error=_("Withdrawn: the request closed first."))

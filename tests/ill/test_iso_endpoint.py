@@ -11,6 +11,8 @@ from django.utils import timezone
 from ill import iso18626 as iso
 from ill.borrowing import services as bs
 from ill.models import BorrowingRequest, HistoryEntry, IsoMessage, LendingRequest
+from ill.outbox import services as iso_outbound
+from kauko.errors import DomainError
 from tests import factories as f
 from tests.ill import iso_world
 from tests.ill.iso_world import ok_answer, post_in
@@ -401,6 +403,8 @@ def test_cancel_responses(xsd, world, wire, django_capture_on_commit_callbacks):
             br = f.borrowing_request(w.ota, setup=w.ota_setup, patron_=w.patron,
                                      partners=[w.kaisa_at_ota])
             br = bs.borrowing_request_send(request=br, user=w.ota_staff)
+        # (Once the partner has the request: before that a cancel is immediate.)
+        with django_capture_on_commit_callbacks(execute=True):
             br = bs.borrowing_request_cancel(request=br, reason="Not needed", user=w.ota_staff)
         assert br.status == BS.WAITING_CANCEL
         assert iso.parse(wire.sent[-1][1]).body.action == "Cancel"
@@ -520,3 +524,68 @@ def test_a_copy_completed_without_a_link_waits_for_staff_to_deliver_the_copy(
     assert br.status == BS.COMPLETED and not br.needs_attention
     assert br.digital_url == "https://kaisa.example.org/copies/1.pdf"
     assert any("An article" in m.body or br.number in m.body for m in mailoutbox)
+
+
+def _cancel(br, w, cb):
+    with cb(execute=True):
+        return bs.borrowing_request_cancel(request=fresh(br), reason="Not needed",
+                                           user=w.ota_staff)
+
+
+def test_cancelling_a_request_the_partner_refused_is_immediate(
+        xsd, world, wire, django_capture_on_commit_callbacks):
+    w = world
+
+    def refuse(url, data):
+        message = iso.parse(data)
+        return iso_outbound.PostResult(200, iso.build(iso.confirmation_for(
+            message, iso.MessageStatus.ERROR, ET.UNRECOGNISED_DATA_VALUE, "MOCK ERROR"),
+            message.version))
+
+    wire.answer = refuse
+    with django_capture_on_commit_callbacks(execute=True):
+        br = f.borrowing_request(w.ota, setup=w.ota_setup, patron_=w.patron,
+                                 partners=[w.kaisa_at_ota])
+        br = bs.borrowing_request_send(request=br, user=w.ota_staff)
+    sent_before = len(wire.sent)
+    br = _cancel(br, w, django_capture_on_commit_callbacks)
+    assert br.status == BS.CANCELLED_STAFF  # no Cancel waits for an answer never coming
+    assert len(wire.sent) == sent_before
+    assert br.history.filter(note__contains="never took the request").exists()
+
+
+def test_a_request_queued_behind_server_errors_is_withdrawn_when_cancelled(
+        xsd, world, wire, django_capture_on_commit_callbacks):
+    from ill.models import OutboxMessage
+
+    w = world
+    wire.answer = lambda url, data: iso_outbound.PostResult(500, b"")
+    with django_capture_on_commit_callbacks(execute=True):
+        br = f.borrowing_request(w.ota, setup=w.ota_setup, patron_=w.patron,
+                                 partners=[w.kaisa_at_ota])
+        br = bs.borrowing_request_send(request=br, user=w.ota_staff)
+    br = _cancel(br, w, django_capture_on_commit_callbacks)
+    assert br.status == BS.CANCELLED_STAFF
+    row = OutboxMessage.objects.get(borrowing_request=br)
+    assert row.state == OutboxMessage.State.WITHDRAWN
+    wire.answer = ok_answer  # the partner is back: still nothing goes
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    tried = len(wire.sent)
+    iso_outbound.sweep()
+    assert len(wire.sent) == tried
+
+
+def test_a_retry_is_offered_only_after_the_partner_offers_one(client, xsd, world, sent):
+    client.force_login(world.ota_staff)
+
+    def offered():
+        page = client.get(reverse("ill:borrowing_detail", args=[sent.pk]))
+        return "retry" in {a.name for a, _form in page.context["actions"]}
+
+    post_in(sam(f"{sent.number}-1", iso.Status.OVERDUE), schemas=xsd)  # refused: flagged
+    assert fresh(sent).needs_attention and not offered()
+    with pytest.raises(DomainError, match="not offered a retry"):
+        bs.borrowing_request_retry(request=fresh(sent), user=world.ota_staff)
+    post_in(sam(f"{sent.number}-1", iso.Status.RETRY_POSSIBLE,
+                iso.ReasonForMessage.REQUEST_RESPONSE), schemas=xsd)
+    assert offered()
