@@ -98,6 +98,10 @@ def register_letter_types() -> None:
     register("borrowing_cancel_to_partner", _("Cancellation to partner"),
              _("Tells the partner we no longer need the item and asks it to cancel the request."),
              "partner", (*REQUEST, "message"))
+    register("borrowing_lost_to_partner", _("Lost or damaged: to partner"),
+             _("Tells the partner its item was lost or damaged while with us (what: "
+               "lost/damaged) and asks how to compensate."),
+             "partner", (*REQUEST, "item", "message"), what="lost")
     register("borrowing_return_to_partner", _("Returned to partner"),
              _("Tells the partner we have shipped its item back."),
              "partner", (*REQUEST, "item"))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils.translation import gettext as _
+
 from ill import iso18626 as iso
 from ill.borrowing.letters import send_letter_later
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, RotaEntry
@@ -122,7 +124,15 @@ def borrowing_event(*, request, event: str, user=None, **data) -> OutboxMessage 
             "received": iso.Action.RECEIVED,
             "notification": iso.Action.NOTIFICATION,
             "status_request": iso.Action.STATUS_REQUEST,
+            # 2021 has Lost (the builder sends it to 1.2 partners as a Notification); no
+            # version has Damaged, so that is a Notification that says it.
+            "lost": iso.Action.LOST,
+            "damaged": iso.Action.NOTIFICATION,
         }[event]
+        if event in ("lost", "damaged"):
+            said = (_("Your item was lost while with us.") if event == "lost"
+                    else _("Your item was damaged while with us."))
+            note = "\n".join(n for n in (said, note) if n)
         if event == "cancel" and not note:
             note = request.reason
     body = iso.RequestingAgencyMessage(header=_requester_header(request, attempt_id),
@@ -137,6 +147,8 @@ PARTNER_LETTERS = {
     "renew": "borrowing_renewal_request",
     "cancel": "borrowing_cancel_to_partner",
     "shipped_return": "borrowing_return_to_partner",
+    "lost": "borrowing_lost_to_partner",
+    "damaged": "borrowing_lost_to_partner",
     "received": None,
     "conditions_accepted": None,
     "conditions_rejected": None,

@@ -503,9 +503,15 @@ def borrowing_request_report(*, request, what: str, user, version=None, note="")
         raise ValueError(what)
 
     def apply(r):
+        item = None
         if r.temporary_item_id:
-            item_set_status(item=item_lock(item_id=r.temporary_item_id),
-                            status=Item.Status.LOST if what == "lost" else Item.Status.DAMAGED)
+            item = item_set_status(item=item_lock(item_id=r.temporary_item_id),
+                                   status=Item.Status.LOST if what == "lost"
+                                   else Item.Status.DAMAGED)
+        # The partner owns the item: it hears of it in its channel.
+        tell_partner(r, what, user, what=what, message=note,
+                     item={"barcode": item.primary_barcode if item else "",
+                           "title": r.title})
 
     return change_state(request=request, transition=f"report_{what}", user=user,
                         version=version, apply=apply, note=note)

@@ -270,7 +270,11 @@ def test_a_purchase_request_copies_the_citation_and_closes_the_request(inst, set
 def _on_loan(request, *, due, received_days_ago=1, renewals=0):
     BorrowingRequest.objects.filter(pk=request.pk).update(
         status=S.LOANED, patron_due_date=due, partner_due_date=due, renewals=renewals,
-        received_at=timezone.now() - datetime.timedelta(days=received_days_ago))
+        # Noon of that local day: "now minus N days" crosses midnight near a daylight
+        # saving change (late evening in December is past midnight in September).
+        received_at=timezone.make_aware(datetime.datetime.combine(
+            timezone.localdate() - datetime.timedelta(days=received_days_ago),
+            datetime.time(12))))
     return _fresh(request)
 
 

@@ -13,6 +13,7 @@ from ill.borrowing import services as bs
 from ill.models import BorrowingRequest, HistoryEntry, IsoMessage, LendingRequest
 from ill.outbox import services as iso_outbound
 from kauko.errors import DomainError
+from partners.models import Partner
 from tests import factories as f
 from tests.ill import iso_world
 from tests.ill.iso_world import ok_answer, post_in
@@ -589,3 +590,20 @@ def test_a_retry_is_offered_only_after_the_partner_offers_one(client, xsd, world
     post_in(sam(f"{sent.number}-1", iso.Status.RETRY_POSSIBLE,
                 iso.ReasonForMessage.REQUEST_RESPONSE), schemas=xsd)
     assert offered()
+
+
+def test_a_lost_loan_is_told_to_the_partner_in_its_version(
+        xsd, world, wire, django_capture_on_commit_callbacks):
+    w = world
+    wire.answer = ok_answer
+    for version, action in (("2021", "Lost"), ("1.2", "Notification")):
+        Partner.objects.filter(pk=w.kaisa_at_ota.pk).update(iso_version=version)
+        with django_capture_on_commit_callbacks(execute=True):
+            br = f.borrowing_request(w.ota, setup=w.ota_setup, patron_=w.patron,
+                                     partners=[w.kaisa_at_ota])
+            br = bs.borrowing_request_send(request=br, user=w.ota_staff)
+        BorrowingRequest.objects.filter(pk=br.pk).update(status=BS.LOANED)
+        with django_capture_on_commit_callbacks(execute=True):
+            bs.borrowing_request_report(request=fresh(br), what="lost", user=w.ota_staff)
+        last = wire.messages()[-1]
+        assert last.action == action and "lost while with us" in last.note

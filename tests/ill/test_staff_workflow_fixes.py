@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from ill.borrowing import services as bs
 from ill.borrowing.filters import QUEUES
 from ill.lending import services as ls
 from ill.lending.locate import find_candidates
@@ -151,3 +152,17 @@ def test_a_library_that_does_not_deliver_to_offices_refuses_office_delivery(ota)
     with pytest.raises(DomainError, match="does not deliver to office addresses"):
         f.borrowing_request(inst, setup=setup, patron_=patron, office_delivery=True)
     assert not BorrowingRequest.objects.exists()
+
+
+def test_an_email_partner_is_written_to_when_its_item_is_lost(ota, mailoutbox,
+                                                            django_capture_on_commit_callbacks):
+    inst, setup, rs_staff = ota
+    partner = f.partner(inst, code="NRL", email="ill@nrl.example.org", language="en")
+    request = f.borrowing_request(inst, setup=setup, partners=[partner])
+    BorrowingRequest.objects.filter(pk=request.pk).update(status=BorrowingRequest.S.LOANED)
+    with django_capture_on_commit_callbacks(execute=True):
+        bs.borrowing_request_report(request=BorrowingRequest.objects.get(pk=request.pk),
+                                    what="damaged", user=rs_staff, note="Water damage.")
+    letter = mailoutbox[-1]
+    assert letter.to == ["ill@nrl.example.org"] and "Damaged" in letter.subject
+    assert "damaged while with us" in letter.body and "Water damage." in letter.body
