@@ -1,6 +1,6 @@
 """Two institutions that are ISO 18626 partners of each other, and a fake wire.
 
-Used by the ISO 18626 unit tests (imported with `from tests.ill.iso_world import *`) and the
+Used by the ISO 18626 unit tests (their fixtures are in tests/ill/conftest.py) and the
 end-to-end tests. `wire` replaces the one outbound HTTP call: each message we emit is
 checked against the XSD of its version, recorded, and either answered by a function the
 test chooses or delivered in-process to our own endpoint (both institutions live in one
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 from lxml import etree
 
 from ill import iso18626 as iso
@@ -26,14 +25,6 @@ from tests import factories as f
 ISO_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "iso18626"
 
 
-@pytest.fixture(scope="session")
-def xsd():
-    if not ISO_DIR.is_dir():
-        pytest.skip(f"../shared/iso18626 not found: the schemas are expected at {ISO_DIR}")
-    return {
-        iso.Version.V1_2: etree.XMLSchema(etree.parse(str(ISO_DIR / "ISO-18626-v1_2.xsd"))),
-        iso.Version.V2021: etree.XMLSchema(etree.parse(str(ISO_DIR / "ISO-18626-2021-2.xsd"))),
-    }
 
 
 def check_valid(schemas, data: bytes, version=None) -> None:
@@ -93,16 +84,8 @@ class Wire:
         return [iso.parse(data).body for _url, data, _h in self.sent]
 
 
-@pytest.fixture
-def wire(monkeypatch, xsd):
-    w = Wire(schemas=xsd)
-    monkeypatch.setattr(iso_outbound, "post", w.post)
-    return w
 
 
-@pytest.fixture
-def world(db):
-    return make_world()
 
 
 def ok_answer(url, data):
@@ -121,8 +104,3 @@ def post_in(data: bytes, *, content_type="application/xml", token="", schemas=No
             check_valid(schemas, reply.body)
         parsed = iso.parse(reply.body).body
     return reply, parsed
-
-
-# Test modules take the fixtures with `globals().update(iso_world.FIXTURES)` (an import of
-# each name would read to linters as an unused import shadowed by the test's argument).
-FIXTURES = {"xsd": xsd, "wire": wire, "world": world}

@@ -10,25 +10,19 @@ from ill.borrowing import services as bs
 from ill.lending import selectors as lending_selectors
 from ill.models import BorrowingRequest, LendingRequest
 from ill.workflow import dismiss_attention, flag
-from kauko import roles
 from kauko.errors import DomainError
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ota():
-    inst = f.institution("OTA")
-    return inst, f.rs_setup(inst), f.staff(inst, roles.RESOURCE_SHARING)
 
 
 def _fresh(r):
     return type(r).objects.get(pk=r.pk)
 
 
-def test_a_closed_request_drops_its_flag_and_leaves_the_attention_queue(ota):
-    inst, setup, rs_staff = ota
+def test_a_closed_request_drops_its_flag_and_leaves_the_attention_queue(inst, setup, rs_staff):
     partner = f.partner(inst, code="NRL")
     request = f.borrowing_request(inst, setup=setup, partners=[partner])
     request = bs.borrowing_request_send(request=request, user=rs_staff)
@@ -47,16 +41,14 @@ def test_a_closed_request_drops_its_flag_and_leaves_the_attention_queue(ota):
     assert borrowing_selectors.queue_counts(institution=inst)["attention"] == 0
 
 
-def test_a_flag_on_a_request_closed_before_this_rule_stays_out_of_the_queue(ota):
-    inst, setup, rs_staff = ota
+def test_a_flag_on_a_request_closed_before_this_rule_stays_out_of_the_queue(inst, setup, rs_staff):
     request = f.borrowing_request(inst, setup=setup)
     BorrowingRequest.objects.filter(pk=request.pk).update(
         status=BorrowingRequest.S.COMPLETED, needs_attention=True, attention_reason="old")
     assert borrowing_selectors.queue_counts(institution=inst)["attention"] == 0
 
 
-def test_staff_dismiss_a_flag_with_a_reason_kept_in_the_history(client, ota):
-    inst, setup, rs_staff = ota
+def test_staff_dismiss_a_flag_with_a_reason_kept_in_the_history(client, inst, setup, rs_staff):
     request = f.borrowing_request(inst, setup=setup)
     flag(request=request, reason="End of rota")
     request = _fresh(request)
@@ -79,8 +71,7 @@ def test_staff_dismiss_a_flag_with_a_reason_kept_in_the_history(client, ota):
     assert "dismiss_attention" not in {a.name for a, _form in page.context["actions"]}
 
 
-def test_dismissing_needs_a_reason_and_a_flag(ota):
-    inst, setup, rs_staff = ota
+def test_dismissing_needs_a_reason_and_a_flag(inst, setup, rs_staff):
     request = f.borrowing_request(inst, setup=setup)
     with pytest.raises(DomainError, match="not flagged"):
         dismiss_attention(request=request, reason="why", user=rs_staff)
@@ -89,8 +80,7 @@ def test_dismissing_needs_a_reason_and_a_flag(ota):
         dismiss_attention(request=_fresh(request), reason=" ", user=rs_staff)
 
 
-def test_the_lending_list_has_an_attention_queue_and_tag(client, ota):
-    inst, setup, rs_staff = ota
+def test_the_lending_list_has_an_attention_queue_and_tag(client, inst, setup, rs_staff):
     lent = f.lending_request(inst, setup=setup)
     flag(request=lent, reason="The partner asks to cancel: answer yes or no.")
     assert lending_selectors.queue_counts(institution=inst)["attention"] == 1

@@ -1,5 +1,5 @@
 """Desk test helpers: a recording ILL bridge standing in for `ill`, and builders for
-patrons and ILL items as the borrowing code makes them. Used by tests/desk and tests/browser."""
+patrons and ILL items as the borrowing code makes them. Used by tests/circulation and tests/e2e/browser."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ from ill.borrowing.filters import QUEUES
 from ill.lending import services as ls
 from ill.lending.locate import find_candidates
 from ill.models import BorrowingRequest, LendingRequest
-from kauko import roles
 from kauko.errors import DomainError
 from kauko.models import StaffUser
 from tests import factories as f
@@ -20,14 +19,9 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ota():
-    inst = f.institution("OTA")
-    return inst, f.rs_setup(inst), f.staff(inst, roles.RESOURCE_SHARING)
 
 
-def test_choosing_partners_on_a_request_saves_them_in_the_order_chosen(client, ota):
-    inst, setup, rs_staff = ota
+def test_choosing_partners_on_a_request_saves_them_in_the_order_chosen(client, inst, setup, rs_staff):
     first = f.partner(inst, code="RDL", name="Royal Danish Library")
     second = f.partner(inst, code="NRL", name="National Repository")
     request = f.borrowing_request(inst, setup=setup)
@@ -48,8 +42,7 @@ def test_choosing_partners_on_a_request_saves_them_in_the_order_chosen(client, o
         f'value="{second.pk}" selected')
 
 
-def test_the_create_form_keeps_the_order_the_partners_were_chosen_in(client, ota):
-    inst, setup, rs_staff = ota
+def test_the_create_form_keeps_the_order_the_partners_were_chosen_in(client, inst, setup, rs_staff):
     patron = f.patron(inst, barcode="P-1", pickup_desk=setup.desk)
     nrl = f.partner(inst, code="NRL", name="National Repository")
     rdl = f.partner(inst, code="RDL", name="Royal Danish Library")
@@ -75,8 +68,7 @@ def _loaned_out(inst, setup, due):
     return ls.lending_request_renewal_asked(request=lent)
 
 
-def test_a_granted_renewal_must_move_the_due_date_and_defaults_to_one_more_loan_period(ota):
-    inst, setup, rs_staff = ota
+def test_a_granted_renewal_must_move_the_due_date_and_defaults_to_one_more_loan_period(inst, setup, rs_staff):
     due = timezone.localdate() + datetime.timedelta(days=40)
     lent = _loaned_out(inst, setup, due)
 
@@ -92,8 +84,7 @@ def test_the_rejected_queue_is_named_for_what_it_holds():
     assert QUEUES["rejected"].statuses == (BorrowingRequest.S.REJECTED,)
 
 
-def test_an_article_from_a_journal_we_hold_is_located_by_the_journal_title(ota):
-    inst, setup, _staff = ota
+def test_an_article_from_a_journal_we_hold_is_located_by_the_journal_title(inst, setup, rs_staff):
     journal = f.item(setup.stacks, title="Journal of Library Automation", barcodes=("J-1",))
     journal.bib.year = "1968"
     journal.bib.save()
@@ -103,9 +94,7 @@ def test_an_article_from_a_journal_we_hold_is_located_by_the_journal_title(ota):
     assert [c.item for c in find_candidates(lent)] == [journal]
 
 
-def test_opening_a_lending_request_by_scanning_its_item_fills_the_check_in_barcode(
-        client, ota):
-    inst, setup, rs_staff = ota
+def test_opening_a_lending_request_by_scanning_its_item_fills_the_check_in_barcode(client, inst, setup, rs_staff):
     due = timezone.localdate() + datetime.timedelta(days=20)
     lent = _loaned_out(inst, setup, due)
     lent = ls.lending_request_renewal_answer(request=lent, granted=False)
@@ -131,8 +120,7 @@ def test_the_operator_is_shown_what_it_can_do_instead_of_a_bare_refusal(client):
     assert refused.status_code == 403 and reverse("admin:index") in refused.text
 
 
-def test_a_library_that_does_not_ship_to_partners_refuses_to_ship_our_item(ota):
-    inst, setup, rs_staff = ota
+def test_a_library_that_does_not_ship_to_partners_refuses_to_ship_our_item(inst, setup, rs_staff):
     setup.rs.may_ship_to_partners = False
     setup.rs.save()
     f.item(setup.stacks, title="Seitsemän veljestä", barcodes=("OTA100",))
@@ -142,8 +130,7 @@ def test_a_library_that_does_not_ship_to_partners_refuses_to_ship_our_item(ota):
     assert LendingRequest.objects.get(pk=lent.pk).shipped_at is None
 
 
-def test_a_library_that_does_not_deliver_to_offices_refuses_office_delivery(ota):
-    inst, setup, rs_staff = ota
+def test_a_library_that_does_not_deliver_to_offices_refuses_office_delivery(inst, setup, rs_staff):
     setup.rs.may_ship_to_office = False
     setup.rs.save()
     staff_group = f.patron_group(inst, "STAFF", may_use_office_delivery=True)
@@ -154,9 +141,8 @@ def test_a_library_that_does_not_deliver_to_offices_refuses_office_delivery(ota)
     assert not BorrowingRequest.objects.exists()
 
 
-def test_an_email_partner_is_written_to_when_its_item_is_lost(ota, mailoutbox,
+def test_an_email_partner_is_written_to_when_its_item_is_lost(inst, setup, rs_staff, mailoutbox,
                                                             django_capture_on_commit_callbacks):
-    inst, setup, rs_staff = ota
     partner = f.partner(inst, code="NRL", email="ill@nrl.example.org", language="en")
     request = f.borrowing_request(inst, setup=setup, partners=[partner])
     BorrowingRequest.objects.filter(pk=request.pk).update(status=BorrowingRequest.S.LOANED)

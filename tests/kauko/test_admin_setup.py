@@ -22,9 +22,6 @@ def _inline(prefix, rows, initial=0):
     return data
 
 
-@pytest.fixture
-def inst():
-    return f.institution("OTA")
 
 
 def test_a_configuration_admin_sets_up_an_iso_partner_with_hashed_credentials(client, inst):

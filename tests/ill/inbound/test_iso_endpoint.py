@@ -15,11 +15,9 @@ from ill.outbox import services as iso_outbound
 from kauko.errors import DomainError
 from partners.models import Partner
 from tests import factories as f
-from tests.ill import iso_world
 from tests.ill.iso_world import ok_answer, post_in
 
 pytestmark = pytest.mark.django_db
-globals().update(iso_world.FIXTURES)
 BS = BorrowingRequest.Status
 ET = iso.ErrorType
 _tick = itertools.count(1)

@@ -17,25 +17,12 @@ S = LendingRequest.Status
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def inst():
-    return f.institution("OTA")
 
 
-@pytest.fixture
-def setup(inst):
-    return f.rs_setup(inst)
 
 
-@pytest.fixture
-def rs_staff(inst):
-    return f.staff(inst, roles.RESOURCE_SHARING)
 
 
-@pytest.fixture
-def partner(inst):
-    return f.partner(inst, code="NRL", name="National Repository",
-                     email="ill@nrl.example.org")
 
 
 @pytest.fixture

@@ -9,9 +9,6 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def inst():
-    return f.institution("OTA")
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from ill.borrowing import services as bs
 from ill.lending import services as ls
 from ill.models import BorrowingRequest, LendingRequest, OutboxMessage
 from tests import factories as f
+from tests.e2e.conftest import act, wait_until
 from tests.ill.iso_world import make_world
-from tests.iso_e2e.conftest import act, wait_until
 from workbench.mockpeer import MockPeer
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -18,8 +18,7 @@ S = BorrowingRequest.Status
 
 
 @pytest.fixture
-def world(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def world(db):
     inst = f.institution("OTA", name="Otaniemi University Library")
     setup = f.rs_setup(inst)
     partner = f.partner(inst, code="NRL", name="National Repository Library",

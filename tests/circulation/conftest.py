@@ -3,8 +3,6 @@ ill), and a small world of libraries, desks, patron groups and a desk user."""
 
 import pytest
 
-from circulation.hooks import register_ill_bridge
-
 from .helpers import (  # noqa: F401 - re-exported for the test modules
     RecordingBridge,
     block,
@@ -13,14 +11,6 @@ from .helpers import (  # noqa: F401 - re-exported for the test modules
     make_patron,
     own_item,
 )
-
-
-@pytest.fixture
-def bridge():
-    recording = RecordingBridge()
-    previous = register_ill_bridge(recording)
-    yield recording
-    register_ill_bridge(previous)
 
 
 @pytest.fixture

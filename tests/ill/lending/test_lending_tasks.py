@@ -17,14 +17,8 @@ S = LendingRequest.Status
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def inst():
-    return f.institution("OTA")
 
 
-@pytest.fixture
-def setup(inst):
-    return f.rs_setup(inst)
 
 
 @pytest.fixture

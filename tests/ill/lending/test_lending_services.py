@@ -20,20 +20,10 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
 
 
-@pytest.fixture
-def inst():
-    return f.institution("OTA")
 
 
-@pytest.fixture
-def setup(inst):
-    return f.rs_setup(inst)
 
 
-@pytest.fixture
-def partner(inst):
-    return f.partner(inst, code="NRL", name="National Repository",
-                     email="ill@nrl.example.org", address="PO Box 1710\nKuopio")
 
 
 @pytest.fixture

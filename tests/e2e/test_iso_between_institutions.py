@@ -16,8 +16,8 @@ from ill.models import BorrowingRequest, IsoMessage, LendingRequest, OutboxMessa
 from ill.outbox import services as iso_outbound
 from partners.models import Partner
 from tests import factories as f
+from tests.e2e.conftest import wait_until
 from tests.ill.iso_world import make_world
-from tests.iso_e2e.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BS, LS = BorrowingRequest.Status, LendingRequest.Status

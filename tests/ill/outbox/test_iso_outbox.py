@@ -13,11 +13,9 @@ from ill.borrowing.messages import borrowing_event
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage
 from ill.outbox import services as iso_outbound
 from tests import factories as f
-from tests.ill import iso_world
 from tests.ill.iso_world import ok_answer
 
 pytestmark = pytest.mark.django_db
-globals().update(iso_world.FIXTURES)
 OB = OutboxMessage.State
 BS = BorrowingRequest.Status
 

@@ -3,11 +3,10 @@ onto the hold shelf, loaned, returned, and sent back to the RS library (return t
 
 import pytest
 
-from circulation.hooks import register_ill_bridge
 from circulation.models import Hold, Loan
 from fulfillment.models import Item
+from tests.circulation.helpers import desk_world, ill_item, make_patron
 
-from ..desk.helpers import RecordingBridge, desk_world, ill_item, make_patron
 from .conftest import login, wait_for_focus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -15,12 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "desk-browser-pw-1"
 
 
-@pytest.fixture
-def bridge():
-    recording = RecordingBridge()
-    previous = register_ill_bridge(recording)
-    yield recording
-    register_ill_bridge(previous)
 
 
 def scan(page, value: str) -> str:

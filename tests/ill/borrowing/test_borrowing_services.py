@@ -32,14 +32,8 @@ S = BorrowingRequest.Status
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def inst():
-    return f.institution("OTA")
 
 
-@pytest.fixture
-def setup(inst):
-    return f.rs_setup(inst)
 
 
 @pytest.fixture

@@ -10,10 +10,8 @@ from ill.borrowing import services as bs
 from ill.lending import services as ls
 from ill.models import BorrowingRequest, IsoMessage, LendingRequest, OutboxMessage
 from tests import factories as f
-from tests.ill import iso_world
 
 pytestmark = pytest.mark.django_db
-globals().update(iso_world.FIXTURES)
 BS, LS = BorrowingRequest.Status, LendingRequest.Status
 
 
@@ -112,7 +110,7 @@ def test_conditions_rejected(world, loan, django_capture_on_commit_callbacks):
 
 
 def test_renew_yes_and_no(world, loan, django_capture_on_commit_callbacks):
-    from tests.ill.test_iso_endpoint import loan_to_patron
+    from tests.ill.inbound.test_iso_endpoint import loan_to_patron
 
     br, lr = loan
     cb = django_capture_on_commit_callbacks
@@ -155,7 +153,7 @@ def test_cancel_yes_and_no(world, loan, wire, django_capture_on_commit_callbacks
 
 def test_overdue_recall_notifications_and_status(world, loan, wire,
                                                   django_capture_on_commit_callbacks):
-    from tests.ill.test_iso_endpoint import loan_to_patron
+    from tests.ill.inbound.test_iso_endpoint import loan_to_patron
 
     br, lr = loan
     cb = django_capture_on_commit_callbacks

@@ -9,18 +9,16 @@ from django.utils import timezone
 from ill.borrowing import services as bs
 from ill.borrowing.tasks import expire_borrowing_requests
 from ill.models import BorrowingRequest
-from kauko import roles
 from tests import factories as f
 
 S = BorrowingRequest.S
 pytestmark = pytest.mark.django_db
 
 
+
 @pytest.fixture
-def ota():
-    inst = f.institution("OTA")
-    profile = f.workflow_profile(inst, expire_after_days=10)
-    return inst, f.rs_setup(inst), f.staff(inst, roles.RESOURCE_SHARING), profile
+def profile(inst):
+    return f.workflow_profile(inst, expire_after_days=10)
 
 
 def _sent(inst, setup, staff, partners):
@@ -32,8 +30,8 @@ def _later(days):
     return timezone.now() + datetime.timedelta(days=days)
 
 
-def test_an_unanswered_request_goes_to_the_next_partner_then_expires(ota, mailoutbox):
-    inst, setup, staff, profile = ota
+def test_an_unanswered_request_goes_to_the_next_partner_then_expires(inst, setup, rs_staff, profile, mailoutbox):
+    staff = rs_staff
     first = f.partner(inst, code="NRL", borrowing_profile=profile, email="nrl@example.org")
     second = f.partner(inst, code="RDL", borrowing_profile=profile, email="rdl@example.org")
     request = _sent(inst, setup, staff, [first, second])
@@ -53,8 +51,8 @@ def test_an_unanswered_request_goes_to_the_next_partner_then_expires(ota, mailou
     assert request.hold_id is None and request.temporary_item_id is None  # cleaned up
 
 
-def test_without_a_profile_day_count_nothing_expires(ota):
-    inst, setup, staff, _profile = ota
+def test_without_a_profile_day_count_nothing_expires(inst, setup, rs_staff, profile):
+    staff = rs_staff
     patient = f.workflow_profile(inst, name="patient")
     partner = f.partner(inst, code="NRL", borrowing_profile=patient)
     request = _sent(inst, setup, staff, [partner])
@@ -62,8 +60,8 @@ def test_without_a_profile_day_count_nothing_expires(ota):
     assert BorrowingRequest.objects.get(pk=request.pk).status == S.SENT
 
 
-def test_an_answered_request_does_not_expire(ota):
-    inst, setup, staff, profile = ota
+def test_an_answered_request_does_not_expire(inst, setup, rs_staff, profile):
+    staff = rs_staff
     partner = f.partner(inst, code="NRL", borrowing_profile=profile)
     request = _sent(inst, setup, staff, [partner])
     bs.borrowing_request_will_supply(request=request, user=staff)
