@@ -12,7 +12,6 @@ from ill import iso18626 as iso
 from ill.inbound.common import ET, PARTNER, ROUTING_FIELDS, Refusal, in_model_order, message_on
 from ill.lending import services as ls
 from ill.models import LendingRequest
-from ill.workflow import flag
 
 LR = LendingRequest
 
@@ -124,9 +123,7 @@ def on_ram(body: iso.RequestingAgencyMessage, stored, institution, partner) -> N
                                              source=PARTNER)
         elif request.status in LR.BEFORE_SHIPPING:
             # Our item may be off the shelf already: staff say yes or no.
-            message_on(request, stored, _("The partner asks to cancel: %(note)s") % {
-                "note": note or "–"})
-            flag(request=request, reason=_("The partner asks to cancel: answer yes or no."))
+            ls.lending_request_cancel_asked(request=request, note=note)
         else:
             ls.lending_request_cancel_answer(
                 request=request, cancelled=False, source=PARTNER,

@@ -58,6 +58,7 @@ def pick_list(*, institution, library=None, location=None, printed: str = "no"):
             .select_related("partner", "item__bib", "item__permanent_location__library")
             # Only what the list shows: the sort carries every selected column.
             .only("number", "status", "pull_slip_printed_at", "created_at", "institution_id",
+                  "cancel_requested_at",
                   "version", "partner__name", "item__call_number", "item__bib__title",
                   "item__permanent_location__name",
                   "item__permanent_location__library__name")

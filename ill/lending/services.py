@@ -313,6 +313,7 @@ def lending_request_ship(*, request, barcode: str | None, due_date=None, user=No
 
     `barcode` is what staff scanned to confirm the item; None only for a bulk shipment
     from the list, which the history then says was not scanned."""
+    _refuse_while_cancel_asked(request)
     if not request.rs_library.may_ship_to_partners:
         raise WorkflowError(_("%(library)s does not ship to other libraries: supply a copy, "
                               "or answer that we cannot supply.")
@@ -433,6 +434,7 @@ def lending_request_cancel_answer(*, request, cancelled: bool, user=None, versio
     if cancelled:
         def apply(r):
             r.reason = note or _("Cancelled at the partner's request.")
+            r.cancel_requested_at = None
             _release_item(r)
             tell_partner(r, "cancel_answer", user, answer="yes", message=note)
 
@@ -444,7 +446,35 @@ def lending_request_cancel_answer(*, request, cancelled: bool, user=None, versio
     return update_fields(
         request=request, user=user, version=version, action="cancel_refused", source=source,
         note=note or _("We did not agree to cancel."),
-        apply=lambda r: tell_partner(r, "cancel_answer", user, answer="no", message=note))
+        apply=lambda r: _cancel_refused(r, user, note))
+
+
+def _cancel_refused(r, user, note) -> None:
+    if r.cancel_requested_at and r.needs_attention:  # the flag asked for this answer
+        r.needs_attention, r.attention_reason = False, ""
+    r.cancel_requested_at = None
+    tell_partner(r, "cancel_answer", user, answer="no", message=note)
+
+
+def lending_request_cancel_asked(*, request, note="", source=Source.PARTNER):
+    """The partner asks to cancel while our item may already be off the shelf: staff
+    answer yes or no. Until then the request is flagged, marked on the pick list, and
+    shipping it is refused."""
+    def apply(r):
+        r.cancel_requested_at = timezone.now()
+        r.needs_attention = True
+        r.attention_reason = _("The partner asks to cancel: answer yes or no.")
+
+    return update_fields(request=request, action="partner_message", source=source,
+                         apply=apply, note=_("The partner asks to cancel: %(note)s") % {
+                             "note": note or "–"})
+
+
+def _refuse_while_cancel_asked(request) -> None:
+    if request.cancel_requested_at:
+        raise WorkflowError(_("The partner asked to cancel request %(number)s: answer that "
+                              "first (Cancel at the partner's request, or refuse).")
+                            % {"number": request.number})
 
 
 # --- while away and back home ---------------------------------------------------------------

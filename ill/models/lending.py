@@ -147,6 +147,10 @@ class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, Req
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     last_overdue_notice_at = models.DateTimeField(_("last overdue notice"), null=True,
                                                   blank=True)
+    cancel_requested_at = models.DateTimeField(
+        _("partner asked to cancel"), null=True, blank=True,
+        help_text=_("The partner asked to cancel while we fetch the item: answered yes or "
+                    "no by staff; meanwhile the item is not shipped."))
     needs_attention = models.BooleanField(_("needs attention"), default=False)
     attention_reason = models.CharField(_("why it needs attention"), max_length=300,
                                         blank=True)

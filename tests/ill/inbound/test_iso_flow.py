@@ -3,12 +3,14 @@
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from ill import iso18626 as iso
 from ill.borrowing import services as bs
 from ill.lending import services as ls
 from ill.models import BorrowingRequest, IsoMessage, LendingRequest, OutboxMessage
+from kauko.errors import DomainError
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -256,3 +258,25 @@ def test_the_2021_schema_both_ways(version, wire, django_capture_on_commit_callb
     assert fresh(br).status == BS.SHIPPED_PHYSICAL
     assert all(b'ill:version="2021-2"' in d for _u, d, _h in wire.sent)
     assert iso.parse(wire.sent[0][1]).version == "2021"
+
+
+def test_while_a_partner_asks_to_cancel_our_item_is_marked_and_not_shipped(
+        world, loan, wire, client, django_capture_on_commit_callbacks):
+    br, lr = loan
+    cb = django_capture_on_commit_callbacks
+    w = world
+    run(cb, bs.borrowing_request_cancel, request=br, reason="Patron left", user=w.ota_staff)
+    lr = fresh(lr)
+    assert lr.cancel_requested_at and lr.needs_attention
+    client.force_login(w.kaisa_staff)
+    pick = client.get(reverse("ill:lending_pick_list"))
+    assert lr.number in pick.text and "partner asks to cancel" in pick.text
+    with pytest.raises(DomainError, match="asked to cancel"):
+        ls.lending_request_ship(request=lr, barcode="KAISA-0001", user=w.kaisa_staff)
+
+    run(cb, ls.lending_request_cancel_answer, request=fresh(lr), cancelled=False,
+        user=w.kaisa_staff)
+    lr = fresh(lr)
+    assert not lr.cancel_requested_at and not lr.needs_attention
+    run(cb, ls.lending_request_ship, request=lr, barcode="KAISA-0001", user=w.kaisa_staff)
+    assert fresh(lr).status == LS.SHIPPED_PHYSICAL
