@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from config.celery import app
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in a
 # thread with a running loop unless told it is safe (it is: the loop only drives the browser).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -64,3 +66,14 @@ def wait_for_focus(page, selector: str) -> None:
     """Wait until the element matching `selector` has the keyboard focus."""
     page.wait_for_function(
         "s => document.activeElement && document.activeElement.matches(s)", arg=selector)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process(settings):
+    """Overrides tests/e2e/conftest.py: the browser tests run tasks in-process, as the unit
+    tests do. With a broker they would publish before the ISO 18626 tests' worker sets its
+    own queue, and Celery keeps the first queue it published to."""
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
