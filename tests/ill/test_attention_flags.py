@@ -89,3 +89,22 @@ def test_the_lending_list_has_an_attention_queue_and_tag(client, inst, setup, rs
     assert lent.number in page.text and 'class="tag warn"' in page.text
     LendingRequest.objects.filter(pk=lent.pk).update(status=LendingRequest.S.CANCELLED)
     assert lending_selectors.queue_counts(institution=inst)["attention"] == 0
+
+
+def test_another_institutions_staff_cannot_dismiss_a_flag(client, inst, setup, other_staff):
+    request = f.borrowing_request(inst, setup=setup)
+    flag(request=request, reason="End of rota")
+    client.force_login(other_staff)
+    response = client.post(
+        reverse("ill:borrowing_action", args=[request.pk, "dismiss_attention"]),
+        {"dismiss_attention-version": _fresh(request).version,
+         "dismiss_attention-reason": "not mine"})
+    assert response.status_code == 404 and _fresh(request).needs_attention
+
+
+def test_a_copy_cannot_be_delivered_by_hand_before_the_partner_sent_it(inst, setup, rs_staff):
+    request = f.borrowing_request(inst, setup=setup, request_type="article",
+                                  citation={"title": "Journal", "article_title": "Part"})
+    with pytest.raises(DomainError, match="without a link waits"):
+        bs.borrowing_request_copy_arrived(request=request, url="https://x.example/1.pdf",
+                                          user=rs_staff)
