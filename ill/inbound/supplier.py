@@ -222,9 +222,11 @@ def _apply_sam(body: iso.SupplyingAgencyMessage, stored, request) -> None:  # no
     elif status == St.LOANED:
         if current in BR.AT_PARTNER:
             items = body.delivery_info.item_ids if body.delivery_info else []
+            # An itemId that is a link (illmock sends http://example.com/123456789 for a
+            # request without a delivery address) is not the item's barcode.
+            barcode = next((i for i in items if not first_url(i)), "")
             bs.borrowing_request_shipped(request=request, due_date=_utc_date(
-                status_info.due_date), barcode=items[0] if items else "", source=PARTNER,
-                note=note)
+                status_info.due_date), barcode=barcode, source=PARTNER, note=note)
         elif current in (S.SHIPPED_PHYSICAL, *BR.HAS_ITEM):
             message_on(request, stored, note)
         else:

@@ -605,3 +605,13 @@ def test_a_lost_loan_is_told_to_the_partner_in_its_version(
             bs.borrowing_request_report(request=fresh(br), what="lost", user=w.ota_staff)
         last = wire.messages()[-1]
         assert last.action == action and "lost while with us" in last.note
+
+
+def test_a_link_in_item_id_is_not_taken_for_the_partners_barcode(xsd, world, sent):
+    _r, conf = post_in(sam(f"{sent.number}-1", iso.Status.LOANED,
+                           iso.ReasonForMessage.REQUEST_RESPONSE, due=stamp(),
+                           item_ids=["http://example.com/123456789"]), schemas=xsd)
+    assert conf.confirmation_header.message_status == "OK"
+    request = fresh(sent)
+    assert request.status == BS.SHIPPED_PHYSICAL
+    assert request.partner_item_barcode == ""  # before this, HTTP://EXAMPLE.COM/123456789
