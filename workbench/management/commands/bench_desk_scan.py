@@ -24,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from circulation import services
-from circulation.models import Hold, Loan
+from circulation.models import DeskScan, Hold, Loan, Transit
 from fulfillment.models import (
     BibRecord,
     CirculationDesk,
@@ -212,7 +212,7 @@ class Command(BaseCommand):
 
     def _delete(self, inst):
         with transaction.atomic(), connection.cursor() as cursor:
-            for model in (services.DeskScan, Loan, services.Transit, Hold, ItemBarcode, Item,
+            for model in (DeskScan, Loan, Transit, Hold, ItemBarcode, Item,
                           Holding, BibRecord, Patron):
                 cursor.execute(f'DELETE FROM "{model._meta.db_table}" WHERE institution_id = %s',
                                [inst.pk])
