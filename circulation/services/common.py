@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass, field
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from circulation.hooks import IllItemInfo, ill_bridge
@@ -21,6 +20,7 @@ from fulfillment.models import (
 )
 from fulfillment.selectors import terms_of_use_for
 from kauko.errors import DomainError
+from kauko.formats import money, short_date
 
 logger = logging.getLogger(__name__)
 
@@ -127,11 +127,8 @@ def end_of_day(day: datetime.date) -> datetime.datetime:
 
 
 def date_label(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value).date()
-    return date_format(value, "DATE_FORMAT")  # "Dec. 5, 2026", "5. joulukuuta 2026"
+    # The same short form every staff screen uses (5.12.2026, 2026-12-05, 12/05/2026).
+    return short_date(value, default="")
 
 
 def _patron_label(patron) -> str:
@@ -153,7 +150,7 @@ def patron_problems(patron, *, today: datetime.date | None = None) -> list[Patro
     for block in patron.active_blocks(today):
         parts = [str(block.get_reason_display())]
         if block.amount_owed:
-            parts.append(_("owes %(amount)s €") % {"amount": block.amount_owed})
+            parts.append(_("owes %(amount)s") % {"amount": money(block.amount_owed)})
         if block.note and block.note.strip(" .").lower() != parts[0].lower():
             parts.append(block.note)
         if block.until:

@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,6 +18,7 @@ from ill.borrowing.selectors import borrowing_detail, borrowing_list, queue_coun
 from ill.models import BorrowingRequest
 from kauko.access import require_perm, staff_institution
 from kauko.errors import DomainError
+from kauko.formats import short_date
 from kauko.letters import letters_about
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -44,8 +44,8 @@ def _list_rows(rows):
         r.status_label = status.get(r.status, r.status)
         r.type_label = kind.get(r.request_type, r.request_type)
         r.url = f"{detail}{r.pk}/"
-        r.due_text = r.patron_due_date.strftime("%d.%m.%Y") if r.patron_due_date else "–"
-        r.created_text = timezone.localtime(r.created_at).strftime("%d.%m.%Y")
+        r.due_text = short_date(r.patron_due_date)
+        r.created_text = short_date(r.created_at)
     return rows
 
 
@@ -121,7 +121,7 @@ def borrowing_detail_view(request, pk: int):
         actions.append((action, form))
 
     return render(request, "ill/borrowing/detail.html", {
-        "r": obj, "actions": actions,
+        "r": obj, "actions": actions, "history": obj.history_rows(),
         "edit_form": EditForm(instance=obj, initial={"version": obj.version})
         if not obj.is_final else None,
         "letters": letters_about(obj),

@@ -26,6 +26,7 @@ from ill.lending.messages import lending_event, tell_partner
 from ill.models import LendingCandidate, LendingRequest, Source, next_number
 from ill.outbox.services import partner_note_text
 from ill.workflow import WorkflowError, change_state, record, update_fields
+from kauko.formats import short_date
 
 LR = LendingRequest
 DEFAULT_LOAN_DAYS = 28
@@ -498,7 +499,7 @@ def lending_request_overdue_notice(*, request, user=None, version=None, note="",
     return change_state(request=request, transition="become_overdue", user=user,
                         version=version, apply=apply, source=source,
                         note=note or _("Overdue since %(date)s.")
-                        % {"date": request.due_date.strftime("%d.%m.%Y")})
+                        % {"date": short_date(request.due_date)})
 
 
 def lending_request_recall(*, request, new_due_date=None, user=None, version=None, note="",

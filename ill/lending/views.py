@@ -5,7 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +29,7 @@ from ill.models import LendingRequest
 from kauko.access import require_perm, staff_institution
 from kauko.barcodes import code128_svg
 from kauko.errors import DomainError
+from kauko.formats import short_date, short_datetime
 from kauko.letters import letters_about
 
 LR = LendingRequest
@@ -76,8 +76,8 @@ def _list_rows(rows):
         r.url = f"{detail}{r.pk}/"
         r.to_pick = (r.item_id is not None and r.pull_slip_printed_at is None
                      and r.status in LR.PICK_LIST)
-        r.due_text = r.due_date.strftime("%d.%m.%Y") if r.due_date else "–"
-        r.created_text = timezone.localtime(r.created_at).strftime("%d.%m.%Y")
+        r.due_text = short_date(r.due_date)
+        r.created_text = short_date(r.created_at)
     return rows
 
 
@@ -153,6 +153,7 @@ def lending_detail_view(request, pk: int):
 
     return render(request, "ill/lending/detail.html", {
         "r": obj, "actions": actions, "letters": letters_about(obj),
+        "history": obj.history_rows(),
         "can_act": request.user.has_perm(CHANGE),
         "candidates": [(c, services.is_available(c.item)) for c in obj.candidates.all()],
     })
@@ -224,8 +225,7 @@ def lending_pick_list(request):
     for r in rows:  # worked out once per page, as for the list
         r.status_label = status.get(r.status, r.status)
         r.url = f"{detail}{r.pk}/"
-        r.printed_text = (timezone.localtime(r.pull_slip_printed_at).strftime("%d.%m.%Y %H:%M")
-                          if r.pull_slip_printed_at else "")
+        r.printed_text = short_datetime(r.pull_slip_printed_at, default="")
     return render(request, "ill/lending/pick_list.html", {
         "form": form, "rows": rows[:PICK_LIST_MAX], "more": len(rows) > PICK_LIST_MAX})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -109,14 +110,69 @@ class RequestRecord(models.Model):
 
     # Each request model names its own transitions' labels: {transition name: label}.
     TRANSITION_LABELS: dict = {}
+    # History actions that are not transitions (notes, messages, desk events), by name.
+    HISTORY_LABELS: dict = {
+        "create": _("Created"),
+        "edit": _("Edited"),
+        "set_rota": _("Rota chosen"),
+        "locate": _("Located"),
+        "choose_item": _("Item chosen"),
+        "partner_message": _("Message from the partner"),
+        "partner_note": _("Note to or from the partner"),
+        "query_patron": _("Patron asked"),
+        "purchase_request": _("Purchase suggested"),
+        "fill_from_collection": _("Filled from our collection"),
+        "reject_conditions": _("Conditions refused"),
+        "iso_retry": _("Asked the partner again"),
+        "iso_resend": _("Message sent again"),
+        "iso_delivery_problem": _("A message could not be delivered"),
+        "copy_arrived": _("The copy arrived"),
+        "deliver_to_patron": _("Delivered to the patron"),
+        "article_opened": _("The patron opened the article"),
+        "at_desk": _("At the pickup desk"),
+        "hold_shelf_expired": _("Not picked up in time"),
+        "undo_scan": _("Desk scan undone"),
+        "cancel_confirmed": _("The partner confirmed the cancel"),
+        "cancel_refused": _("The partner refused to cancel"),
+        "overdue_notice": _("Overdue notice sent"),
+        "pull_slip_printed": _("Pull slip printed"),
+        "attention_cleared": _("Flag cleared"),
+        "attention_dismissed": _("Flag dismissed"),
+    }
 
     class Meta:
         abstract = True
 
     @classmethod
     def action_label(cls, name: str) -> str:
-        """What staff read for a transition of this model (its name when it has no label)."""
-        return str(cls.TRANSITION_LABELS.get(name, name))
+        """What staff read for a transition or history action of this model (its name when
+        it has no label)."""
+        label = cls.TRANSITION_LABELS.get(name) or cls.HISTORY_LABELS.get(name)
+        return str(label) if label else name
+
+    @classmethod
+    def status_label(cls, value: str) -> str:
+        """The status as staff read it in their language (the code itself if unknown)."""
+        try:
+            return str(cls.Status(value).label)
+        except ValueError:
+            return value
+
+    def history_rows(self) -> list[dict]:
+        """The history as plain rows for the page, labels in the reader's language."""
+        rows = []
+        for h in self.history.select_related("user"):
+            who = (h.user.get_full_name() or h.user.username) if h.user else h.get_source_display()
+            moved = h.from_status != h.to_status
+            rows.append({
+                "at": h.at, "who": who, "what": self.action_label(h.action),
+                "from_status": self.status_label(h.from_status) if moved else "",
+                "to_status": self.status_label(h.to_status) if moved else "",
+                # A note is kept as it was written (in the writer's language, or English for
+                # automatic steps); one that is a whole catalogue text reads in the reader's.
+                "note": gettext(h.note) if h.note else "",
+            })
+        return rows
 
     def uses(self, step: str) -> bool:
         """Whether the partner's workflow profile for this side (`profile`, given by each

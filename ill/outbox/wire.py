@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
+from kauko.formats import short_date
 
 
 def agency_of(owner) -> iso.AgencyId:
@@ -70,6 +71,6 @@ def describe(body) -> str:
         if info.reason_retry:
             parts.append(str(info.reason_retry))
         if status.due_date:
-            parts.append(_("due %(date)s") % {"date": status.due_date.date().isoformat()})
+            parts.append(_("due %(date)s") % {"date": short_date(status.due_date)})
         return _("Supplier: %(what)s") % {"what": ", ".join(parts)}
     return body.kind.value

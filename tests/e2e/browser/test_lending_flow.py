@@ -113,7 +113,7 @@ def test_a_loan_from_the_partners_email_to_check_in(page, live_server, world):
     new_due = due + datetime.timedelta(days=21)
     _act(page, "renewal_answer", {"new_due_date": new_due.isoformat()})
     assert _status(page) == "Received by partner"
-    assert page.get_by_test_id("due").inner_text() == new_due.strftime("%d.%m.%Y")
+    assert page.get_by_test_id("due").inner_text() == new_due.strftime("%Y-%m-%d")  # English short dates are ISO
 
     _act(page, "check_in", {"barcode": "OTA000123"})
     assert _status(page) == "Completed"

@@ -280,7 +280,7 @@ def test_patrons_may_ask_for_renewal_only_inside_the_window_and_are_told_when_it
                        due=today + datetime.timedelta(days=20))
     refusal = renewal_refusal(request, by_patron=True)
     # Said as the desk says it, in the staff member's own date format.
-    opens = date_format(today + datetime.timedelta(days=13), "DATE_FORMAT")
+    opens = date_format(today + datetime.timedelta(days=13), "SHORT_DATE_FORMAT")
     assert refusal and opens in refusal
     assert renewal_refusal(request, by_patron=False) is None  # staff may ask any time
     inside = _on_loan(request, due=today + datetime.timedelta(days=5))
