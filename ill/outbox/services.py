@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, Source
-from ill.outbox.wire import agency_text, now_ms, summary_fields
+from ill.outbox.wire import agency_text, now_ms, storable, summary_fields
 from ill.workflow import WorkflowError, flag, record
 from partners.models import Partner
 
@@ -203,10 +203,12 @@ def _claim(chain: str) -> _Claim | None:
         f"UPDATE {table} SET state = %s, sending_since = %s, attempts = attempts + 1 "
         f"WHERE id = (SELECT id FROM {table} WHERE chain = %s AND state IN (%s, %s, %s) "
         f"ORDER BY sequence LIMIT 1{lock}) "
-        f"AND ((state = %s AND next_attempt_at <= %s) OR (state = %s AND sending_since < %s)) "
+        f"AND ((state = %s AND next_attempt_at <= %s) "
+        f"OR (state = %s AND sending_since < %s AND attempts < %s)) "
         f"RETURNING id, url, xml, partner_id, message_id, attempts")
+    # A stale claim at the last attempt is not taken over: the sweeper gives it up.
     params = [OB.State.SENDING, now, chain, *OB.BLOCKING, OB.State.PENDING, now,
-              OB.State.SENDING, _stale_before()]
+              OB.State.SENDING, _stale_before(), max_attempts()]
     # One statement is its own transaction: no BEGIN and COMMIT round trips around it.
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -232,7 +234,13 @@ def deliver_chain(chain: str) -> int:
         # The partner's current endpoint: if staff corrected it, waiting messages follow.
         url = partner.iso_endpoint_url or claim.url
         result = post(url, claim.xml.encode("utf-8"), _headers(partner), http_timeout())
-        if not _record_result(claim, result):
+        try:
+            go_on = _record_result(claim, result)
+        except Exception as exc:  # noqa: BLE001 - an answer we cannot store ends no worker
+            logger.exception("Could not store the answer to outbox row %s", claim.pk)
+            _record_unstorable(claim, result, exc)
+            return sent
+        if not go_on:
             return sent
         sent += 1
 
@@ -264,42 +272,70 @@ def _record_result(claim: _Claim, result: PostResult) -> bool:
             rows.update(state=OB.State.ERROR, last_error=reason)
             _needs_attention(rows.get(), reason)
         return True
-    error = result.error or _("HTTP %(status)s from the partner") % {
-        "status": result.http_status}
+    error = storable(result.error or _("HTTP %(status)s from the partner") % {
+        "status": result.http_status}, 10000)
     with transaction.atomic():
         messages.update(http_status=result.http_status, error_value=error,
-                        confirmation_raw=(result.body.decode("utf-8", "replace")[:10000]
+                        confirmation_raw=(storable(result.body.decode("utf-8", "replace"),
+                                                   10000)
                                           if result.http_status is not None else ""))
         if not retry:
             rows.update(state=OB.State.ERROR, last_error=error)
             _needs_attention(rows.get(), error)
             return True
-        if claim.attempts >= max_attempts():
-            rows.update(state=OB.State.FAILED, last_error=error)
-            _needs_attention(rows.get(), _(
+        delay = _retry_or_give_up(claim, rows, error, now)
+    _schedule_retry(claim, delay)
+    return False
+
+
+def _retry_or_give_up(claim: _Claim, rows, error: str, now) -> float | None:
+    """After a failed attempt: wait and try again, or, at the last attempt, give up and
+    tell staff. Returns the wait, None when given up."""
+    if claim.attempts >= max_attempts():
+        if rows.update(state=OB.State.FAILED, last_error=error):
+            _needs_attention(OutboxMessage.objects.get(pk=claim.pk), _(
                 "The partner could not be reached after %(n)s attempts: %(error)s") % {
                 "n": claim.attempts, "error": error})
-            return False
-        delay = backoff(claim.attempts)
-        rows.update(state=OB.State.PENDING, last_error=error,
-                    next_attempt_at=now + datetime.timedelta(seconds=delay))
-    if not _eager():  # eagerly there is no later: the sweeper retries
-        try:
-            _deliver_task().apply_async(args=[claim.chain], countdown=delay)
-        except Exception:
-            logger.exception("Could not schedule the retry of %s; the sweeper will.",
-                             claim.chain)
-    return False
+        return None
+    delay = backoff(claim.attempts)
+    rows.update(state=OB.State.PENDING, last_error=error,
+                next_attempt_at=now + datetime.timedelta(seconds=delay))
+    return delay
+
+
+def _schedule_retry(claim: _Claim, delay: float | None) -> None:
+    if delay is None or _eager():  # eagerly there is no later: the sweeper retries
+        return
+    try:
+        _deliver_task().apply_async(args=[claim.chain], countdown=delay)
+    except Exception:
+        logger.exception("Could not schedule the retry of %s; the sweeper will.", claim.chain)
+
+
+def _record_unstorable(claim: _Claim, result: PostResult, exc: Exception) -> None:
+    """Storing the partner's answer failed (the database refused its content, or the
+    answer broke our reading of it): the attempt still counts, the row leaves "sending",
+    and the message is retried like any failed attempt, up to the maximum. Only plain text
+    of our own is written, so this cannot fail the same way."""
+    error = _("The partner's answer could not be stored (HTTP %(status)s): %(error)s") % {
+        "status": result.http_status if result.http_status is not None else "-",
+        "error": type(exc).__name__}
+    rows = OutboxMessage.objects.filter(pk=claim.pk, state=OB.State.SENDING)
+    with transaction.atomic():
+        IsoMessage.objects.filter(pk=claim.message_id).update(
+            http_status=result.http_status, error_value=error, confirmation_raw="")
+        delay = _retry_or_give_up(claim, rows, error, timezone.now())
+    _schedule_retry(claim, delay)
 
 
 def _confirmation_fields(result: PostResult, body) -> dict:
     """What the partner's confirmation says, for the stored message."""
     error = body.error_data[0] if body.error_data else None
     return {"http_status": result.http_status,
-            "confirmation_raw": result.body.decode("utf-8", "replace"),
-            "confirmation_status": str(body.message_status or ""),
-            "error_type": str(error.error_type or "") if error else "",
-            "error_value": (error.error_value or "") if error else ""}
+            "confirmation_raw": storable(result.body.decode("utf-8", "replace")),
+            "confirmation_status": storable(str(body.message_status or ""), 10),
+            "error_type": storable(str(error.error_type or ""), 40) if error else "",
+            "error_value": storable(error.error_value or "") if error else ""}
 
 
 def _mark_sent(claim: _Claim, fields: dict, now: datetime.datetime) -> None:
@@ -347,10 +383,33 @@ def sweep() -> int:
         & (Q(handed_to_broker_at__isnull=True, created_at__lte=now - settle)
            | Q(next_attempt_at__lte=now - grace))
         | Q(state=OB.State.SENDING, sending_since__lt=_stale_before()))
+    _give_up_dead_claims()
     chains = sorted(set(due.values_list("chain", flat=True)))
     for chain in chains:
         hand_to_broker(chain)
     return len(chains)
+
+
+def _give_up_dead_claims() -> int:
+    """A row still "sending" long after its last allowed attempt began (its worker died
+    every time, or on something it could not store): it failed, and staff are told. Left
+    alone it would hold its chain forever."""
+    given_up = 0
+    dead = OutboxMessage.objects.filter(state=OB.State.SENDING, sending_since__lt=_stale_before(),
+                                        attempts__gte=max_attempts())
+    for row in dead:
+        with transaction.atomic():
+            # Only if nobody took it since we looked.
+            if not OutboxMessage.objects.filter(
+                    pk=row.pk, state=OB.State.SENDING, sending_since=row.sending_since).update(
+                    state=OB.State.FAILED, last_error=_("No answer was recorded for the last "
+                                                        "attempt.")):
+                continue
+            _needs_attention(row, _(
+                "The partner could not be reached after %(n)s attempts: %(error)s") % {
+                "n": row.attempts, "error": row.last_error or _("no answer recorded")})
+        given_up += 1
+    return given_up
 
 
 def resend(*, outbox: OutboxMessage, user=None) -> OutboxMessage:

@@ -26,6 +26,15 @@ def now_ms() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def storable(text: str | None, limit: int | None = None) -> str:
+    """Text any database can keep: a partner's answer may hold a NUL byte (PostgreSQL
+    refuses it in text), an exception's text unpaired surrogates. A NUL becomes U+FFFD, a
+    surrogate "?"; `limit` cuts the text to that many characters."""
+    text = (text or "").replace("\x00", "\ufffd")
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text[:limit] if limit is not None else text
+
+
 URL_RE = re.compile(r"https?://[^\s<>\"\]]+")
 
 
