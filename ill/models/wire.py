@@ -104,6 +104,10 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sending_since = models.DateTimeField(null=True, blank=True)
+    # Who holds the current claim: a fresh token per attempt. A result is recorded only by
+    # the attempt whose token is still there, so a late first attempt cannot overwrite what
+    # the attempt that took over its stale claim recorded.
+    claim = models.CharField(max_length=32, blank=True, default="")
     last_error = models.TextField(_("last error"), blank=True)
     handed_to_broker_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

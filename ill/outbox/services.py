@@ -13,7 +13,12 @@ retried but shown to staff; after the last attempt the request needs attention. 
 from __future__ import annotations
 
 import datetime
+import functools
+import http.client
 import logging
+import secrets
+import socket
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -42,7 +47,20 @@ def _setting(name: str, default):
 
 
 def http_timeout() -> float:
+    """Seconds one attempt may take in all (connecting, sending, the whole answer)."""
     return float(_setting("ISO18626_HTTP_TIMEOUT", 10))
+
+
+def claim_lease() -> float:
+    """Seconds a worker's claim on a row holds; after that another worker may take over."""
+    return float(_setting("ISO18626_CLAIM_LEASE_SECONDS", 40))
+
+
+def attempt_deadline() -> float:
+    """The whole attempt's time limit: the HTTP timeout, but always well inside the claim's
+    lease (10 s left to record the answer), or a slow partner would be sent the message a
+    second time while the first attempt still runs."""
+    return max(1.0, min(http_timeout(), claim_lease() - 10))
 
 
 def max_attempts() -> int:
@@ -154,17 +172,121 @@ class PostResult:
     error: str = ""
 
 
-def post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> PostResult:
-    """The one outbound HTTP call (tests replace it). Network trouble comes back as
-    http_status None with the error, never as an exception."""
-    req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+class _Deadline:
+    """Cuts the connections of one attempt when its time is up. A socket timeout bounds
+    each read only: a partner trickling a byte every few seconds would hold the worker, and
+    outlive the claim, however long it liked.
+
+    It watches a duplicate of each socket (so cutting never touches a descriptor that was
+    closed and reused meanwhile) and shuts it down from a timer thread, which wakes the
+    blocked read at once."""
+
+    def __init__(self, seconds: float):
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._done = False
+        self.expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        watched = sock.dup()
+        with self._lock:
+            if not self.expired and not self._done:
+                self._sockets.append(watched)
+                return
+        _cut(watched)
+        watched.close()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            for sock in self._sockets:
+                _cut(sock)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            sock.close()
+
+
+def _cut(sock: socket.socket) -> None:
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310
-            return PostResult(response.status, response.read(1024 * 1024))
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _watched(connection_class):
+    class Watched(connection_class):
+        """A connection whose socket the attempt's deadline watches (also through a
+        proxy, and for HTTPS from before the TLS handshake)."""
+
+        def __init__(self, *args, deadline: _Deadline, **kwargs):
+            super().__init__(*args, **kwargs)
+            create = self._create_connection
+
+            def create_watched(*a, **kw):
+                sock = create(*a, **kw)
+                deadline.watch(sock)
+                return sock
+
+            self._create_connection = create_watched
+
+    return Watched
+
+
+_WatchedHTTP = _watched(http.client.HTTPConnection)
+_WatchedHTTPS = _watched(http.client.HTTPSConnection)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline):
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(_WatchedHTTP, deadline=self._deadline), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline):
+        super().__init__()
+        self._deadline = deadline
+
+    def https_open(self, req):
+        kwargs = {"context": self._context}
+        if hasattr(self, "_check_hostname"):  # Python 3.11 still passes it
+            kwargs["check_hostname"] = self._check_hostname
+        return self.do_open(functools.partial(_WatchedHTTPS, deadline=self._deadline), req,
+                            **kwargs)
+
+
+def post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> PostResult:
+    """The one outbound HTTP call (tests replace it). `timeout` bounds the whole attempt,
+    not each read. Network trouble comes back as http_status None with the error, never
+    as an exception."""
+    req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    deadline = _Deadline(timeout)
+    opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline))
+    try:
+        with opener.open(req, timeout=timeout) as response:
+            result = PostResult(response.status, response.read(1024 * 1024))
     except urllib.error.HTTPError as exc:
-        return PostResult(exc.code, exc.read(64 * 1024) if exc.fp else b"", str(exc))
+        result = PostResult(exc.code, exc.read(64 * 1024) if exc.fp else b"", str(exc))
     except Exception as exc:  # noqa: BLE001 - every network failure is retried alike
-        return PostResult(None, b"", f"{type(exc).__name__}: {exc}")
+        result = PostResult(None, b"", f"{type(exc).__name__}: {exc}")
+    finally:
+        deadline.close()
+    if deadline.expired:  # whatever was read by then is not the partner's whole answer
+        return PostResult(None, b"", f"TimeoutError: no complete answer within {timeout:g} s")
+    return result
 
 
 def _headers(partner) -> dict[str, str]:
@@ -176,7 +298,7 @@ def _headers(partner) -> dict[str, str]:
 
 
 def _stale_before() -> datetime.datetime:
-    return timezone.now() - datetime.timedelta(seconds=http_timeout() + 30)
+    return timezone.now() - datetime.timedelta(seconds=claim_lease())
 
 
 @dataclass
@@ -185,6 +307,7 @@ class _Claim:
 
     pk: int
     chain: str
+    token: str
     url: str
     xml: str
     partner_id: int
@@ -195,32 +318,38 @@ class _Claim:
 def _claim(chain: str) -> _Claim | None:
     """Claim the head of a chain if it is due, in one statement (the hot path: one round
     trip instead of a locked read and a write). The head is the first row still pending,
-    sending or failed; it is taken when pending and due, or when a claim on it is stale."""
+    sending or failed; it is taken when pending and due, or when a claim on it is stale
+    (and attempts are left). Each claim gets a fresh token: only its holder records a
+    result."""
     table = OutboxMessage._meta.db_table
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     now = timezone.now()
+    token = secrets.token_hex(16)
     sql = (
-        f"UPDATE {table} SET state = %s, sending_since = %s, attempts = attempts + 1 "
+        f"UPDATE {table} SET state = %s, sending_since = %s, claim = %s, "
+        f"attempts = attempts + 1 "
         f"WHERE id = (SELECT id FROM {table} WHERE chain = %s AND state IN (%s, %s, %s) "
         f"ORDER BY sequence LIMIT 1{lock}) "
         f"AND ((state = %s AND next_attempt_at <= %s) "
         f"OR (state = %s AND sending_since < %s AND attempts < %s)) "
         f"RETURNING id, url, xml, partner_id, message_id, attempts")
     # A stale claim at the last attempt is not taken over: the sweeper gives it up.
-    params = [OB.State.SENDING, now, chain, *OB.BLOCKING, OB.State.PENDING, now,
+    params = [OB.State.SENDING, now, token, chain, *OB.BLOCKING, OB.State.PENDING, now,
               OB.State.SENDING, _stale_before(), max_attempts()]
     # One statement is its own transaction: no BEGIN and COMMIT round trips around it.
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return _Claim(row[0], chain, *row[1:]) if row else None
+    return _Claim(row[0], chain, token, *row[1:]) if row else None
 
 
 def deliver_chain(chain: str) -> int:
     """Post the due messages of one request, oldest first; returns how many went out.
 
     Safe to run twice at once and again after a crash: each row is claimed atomically
-    ("sending"), and a claim older than the HTTP timeout is taken over.
+    ("sending"), an attempt ends within its deadline, well inside the claim's lease, and a
+    claim older than the lease is taken over; the attempt that lost its claim records
+    nothing.
     """
     sent = 0
     partners: dict[int, Partner] = {}
@@ -233,7 +362,7 @@ def deliver_chain(chain: str) -> int:
             partner = partners[claim.partner_id] = Partner.objects.get(pk=claim.partner_id)
         # The partner's current endpoint: if staff corrected it, waiting messages follow.
         url = partner.iso_endpoint_url or claim.url
-        result = post(url, claim.xml.encode("utf-8"), _headers(partner), http_timeout())
+        result = post(url, claim.xml.encode("utf-8"), _headers(partner), attempt_deadline())
         try:
             go_on = _record_result(claim, result)
         except Exception as exc:  # noqa: BLE001 - an answer we cannot store ends no worker
@@ -245,8 +374,14 @@ def deliver_chain(chain: str) -> int:
         sent += 1
 
 
+def _held(claim: _Claim):
+    """The claimed row, as long as this attempt still holds the claim."""
+    return OutboxMessage.objects.filter(pk=claim.pk, state=OB.State.SENDING, claim=claim.token)
+
+
 def _record_result(claim: _Claim, result: PostResult) -> bool:
-    """Store what the partner answered; True when the chain may go on."""
+    """Store what the partner answered; True when the chain may go on. Nothing is stored
+    when the claim was lost meanwhile (another attempt owns the row now)."""
     confirmation = None
     if result.http_status == 200:
         try:
@@ -259,48 +394,55 @@ def _record_result(claim: _Claim, result: PostResult) -> bool:
     now = timezone.now()
     confirmed = confirmation is not None and confirmation.kind.is_confirmation
     if confirmed and confirmation.body.is_ok:  # the common case first, and cheapest
-        _mark_sent(claim, _confirmation_fields(result, confirmation.body), now)
-        return True
-    rows = OutboxMessage.objects.filter(pk=claim.pk)
+        return _mark_sent(claim, _confirmation_fields(result, confirmation.body), now)
+    rows = _held(claim)
     messages = IsoMessage.objects.filter(pk=claim.message_id)
     if confirmed:
         fields = _confirmation_fields(result, confirmation.body)
+        reason = _("The partner refused the message: %(type)s %(value)s") % {
+            "type": fields["error_type"], "value": fields["error_value"]}
         with transaction.atomic():
+            if not rows.update(state=OB.State.ERROR, last_error=reason):
+                return False
             messages.update(**fields)
-            reason = _("The partner refused the message: %(type)s %(value)s") % {
-                "type": fields["error_type"], "value": fields["error_value"]}
-            rows.update(state=OB.State.ERROR, last_error=reason)
-            _needs_attention(rows.get(), reason)
+            _needs_attention(OutboxMessage.objects.get(pk=claim.pk), reason)
         return True
     error = storable(result.error or _("HTTP %(status)s from the partner") % {
         "status": result.http_status}, 10000)
     with transaction.atomic():
+        if not retry:
+            if not rows.update(state=OB.State.ERROR, last_error=error):
+                return False
+            _needs_attention(OutboxMessage.objects.get(pk=claim.pk), error)
+            delay = None
+        else:
+            held, delay = _retry_or_give_up(claim, rows, error, now)
+            if not held:
+                return False
         messages.update(http_status=result.http_status, error_value=error,
                         confirmation_raw=(storable(result.body.decode("utf-8", "replace"),
                                                    10000)
                                           if result.http_status is not None else ""))
-        if not retry:
-            rows.update(state=OB.State.ERROR, last_error=error)
-            _needs_attention(rows.get(), error)
-            return True
-        delay = _retry_or_give_up(claim, rows, error, now)
+    if not retry:
+        return True
     _schedule_retry(claim, delay)
     return False
 
 
-def _retry_or_give_up(claim: _Claim, rows, error: str, now) -> float | None:
+def _retry_or_give_up(claim: _Claim, rows, error: str, now) -> tuple[bool, float | None]:
     """After a failed attempt: wait and try again, or, at the last attempt, give up and
-    tell staff. Returns the wait, None when given up."""
+    tell staff. Returns whether the claim still held, and the wait (None: given up)."""
     if claim.attempts >= max_attempts():
-        if rows.update(state=OB.State.FAILED, last_error=error):
-            _needs_attention(OutboxMessage.objects.get(pk=claim.pk), _(
-                "The partner could not be reached after %(n)s attempts: %(error)s") % {
-                "n": claim.attempts, "error": error})
-        return None
+        if not rows.update(state=OB.State.FAILED, last_error=error):
+            return False, None
+        _needs_attention(OutboxMessage.objects.get(pk=claim.pk), _(
+            "The partner could not be reached after %(n)s attempts: %(error)s") % {
+            "n": claim.attempts, "error": error})
+        return True, None
     delay = backoff(claim.attempts)
-    rows.update(state=OB.State.PENDING, last_error=error,
-                next_attempt_at=now + datetime.timedelta(seconds=delay))
-    return delay
+    held = rows.update(state=OB.State.PENDING, last_error=error,
+                       next_attempt_at=now + datetime.timedelta(seconds=delay))
+    return bool(held), delay
 
 
 def _schedule_retry(claim: _Claim, delay: float | None) -> None:
@@ -320,11 +462,12 @@ def _record_unstorable(claim: _Claim, result: PostResult, exc: Exception) -> Non
     error = _("The partner's answer could not be stored (HTTP %(status)s): %(error)s") % {
         "status": result.http_status if result.http_status is not None else "-",
         "error": type(exc).__name__}
-    rows = OutboxMessage.objects.filter(pk=claim.pk, state=OB.State.SENDING)
     with transaction.atomic():
+        held, delay = _retry_or_give_up(claim, _held(claim), error, timezone.now())
+        if not held:
+            return
         IsoMessage.objects.filter(pk=claim.message_id).update(
             http_status=result.http_status, error_value=error, confirmation_raw="")
-        delay = _retry_or_give_up(claim, rows, error, timezone.now())
     _schedule_retry(claim, delay)
 
 
@@ -338,26 +481,28 @@ def _confirmation_fields(result: PostResult, body) -> dict:
             "error_value": storable(error.error_value or "") if error else ""}
 
 
-def _mark_sent(claim: _Claim, fields: dict, now: datetime.datetime) -> None:
+def _mark_sent(claim: _Claim, fields: dict, now: datetime.datetime) -> bool:
     """The partner confirmed: the message gets its confirmation and the row is sent, in one
-    transaction."""
+    transaction, if this attempt still holds the claim. Returns whether it did."""
     if connection.vendor != "postgresql":
         with transaction.atomic():
+            if not _held(claim).update(state=OB.State.SENT, sent_at=now, last_error=""):
+                return False
             IsoMessage.objects.filter(pk=claim.message_id).update(**fields)
-            OutboxMessage.objects.filter(pk=claim.pk).update(
-                state=OB.State.SENT, sent_at=now, last_error="")
-        return
+        return True
     # This runs for every message delivered. On PostgreSQL both updates go as one statement,
     # which is a transaction by itself: one round trip instead of four (BEGIN, two UPDATEs,
     # COMMIT), which is most of what a worker spends on a message besides the partner.
     columns = ", ".join(f"{name} = %s" for name in fields)
-    sql = (f"WITH confirmed AS (UPDATE {IsoMessage._meta.db_table} SET {columns} "
-           f"WHERE id = %s RETURNING id) "
-           f"UPDATE {OutboxMessage._meta.db_table} SET state = %s, sent_at = %s, "
-           f"last_error = '' WHERE id = %s AND EXISTS (SELECT 1 FROM confirmed)")
+    sql = (f"WITH held AS (UPDATE {OutboxMessage._meta.db_table} SET state = %s, "
+           f"sent_at = %s, last_error = '' WHERE id = %s AND state = %s AND claim = %s "
+           f"RETURNING message_id) "
+           f"UPDATE {IsoMessage._meta.db_table} SET {columns} "
+           f"WHERE id IN (SELECT message_id FROM held)")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*fields.values(), claim.message_id, OB.State.SENT, now,
-                             claim.pk])
+        cursor.execute(sql, [OB.State.SENT, now, claim.pk, OB.State.SENDING, claim.token,
+                             *fields.values()])
+        return cursor.rowcount == 1
 
 
 def _needs_attention(row: OutboxMessage, reason: str) -> None:
@@ -401,7 +546,7 @@ def _give_up_dead_claims() -> int:
         with transaction.atomic():
             # Only if nobody took it since we looked.
             if not OutboxMessage.objects.filter(
-                    pk=row.pk, state=OB.State.SENDING, sending_since=row.sending_since).update(
+                    pk=row.pk, state=OB.State.SENDING, claim=row.claim).update(
                     state=OB.State.FAILED, last_error=_("No answer was recorded for the last "
                                                         "attempt.")):
                 continue
