@@ -1,8 +1,9 @@
 """Letters from the desk to patrons: arrival notice, due-date reminder, overdue notice,
 hold shelf expiry. The wording and sending are `kauko.letters`' job; this module builds the
-context (names as in `kauko.letter_types`) and queues the sending as a task, so a scan never
-waits for the mail server: with a broker a worker sends it, without one it runs in-process
-right after the commit.
+context (names as in `kauko.letter_types`) and queues the letter in the scan's (or job's)
+transaction (`queue_letter`), so a scan never waits for the mail server and a letter is never
+lost: with a broker a worker sends it after the commit, without one it is sent in-process
+right after the commit, and if the broker is down the letter sweeper sends it later.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from circulation.hooks import IllItemInfo, ill_bridge
 from circulation.models import Hold, Loan
 from fulfillment.models import Item
 from kauko.letter_types import register
-from kauko.letters import send_letter
+from kauko.letters import queue_letter, send_letter
 from kauko.models import StaffUser
-from kauko.tasks import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -48,19 +48,31 @@ def letter_context(*, item: Item, patron, desk=None, hold=None, loan=None,
 
 
 def queue_patron_letter(*, code: str, hold: Hold | None = None, loan: Loan | None = None,
-                        user=None) -> bool:
-    """Send the patron of `hold` (or `loan`) a letter once the transaction commits.
+                        user=None, context: dict | None = None) -> bool:
+    """Queue a letter to the patron of `hold` (or `loan`), sent once the transaction
+    commits (call it inside the change's transaction). `context`: the letter context the
+    caller already built (a scan has one for the slip); else it is built here.
 
     False when the patron has no e-mail address (staff are told to phone instead)."""
     patron = (hold or loan).patron
     if not patron.email:
         return False
-    enqueue(send_desk_letter, code=code, hold_id=hold.pk if hold else None,
-            loan_id=loan.pk if loan else None,
-            user_id=user.pk if user is not None and getattr(user, "pk", None) else None)
+    if loan is not None:
+        about, item, desk = loan, loan.item, loan.desk
+    else:
+        about, item, desk = hold, hold.item, hold.shelf_desk or hold.pickup_desk
+    if context is None:
+        info = ill_bridge().describe_item(item=item) if item.is_temporary else None
+        context = letter_context(item=item, patron=patron, desk=desk, hold=hold, loan=loan,
+                                 info=info)
+    queue_letter(institution=item.institution, code=code, to=patron.email,
+                 language=patron.preferred_language or None, context=context, about=about,
+                 sent_by=user if getattr(user, "pk", None) else None)
     return True
 
 
+# Letters were once queued as this task; kept so that any still waiting in a broker's queue
+# when Kauko is upgraded are sent.
 @shared_task(name="circulation.send_desk_letter")
 def send_desk_letter(*, code: str, hold_id: int | None = None, loan_id: int | None = None,
                      user_id: int | None = None) -> None:

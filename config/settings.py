@@ -183,6 +183,8 @@ CELERY_BEAT_SCHEDULE: dict = {
                              "schedule": crontab(hour=7, minute=30)},
     # ISO 18626 outbox: resend what never reached the broker or a worker that died.
     "iso18626-sweep-outbox": {"task": "ill.iso18626_sweep", "schedule": 60.0},
+    # Letters (kauko/letters.py): send queued letters the broker never took.
+    "letters-sweep": {"task": "kauko.sweep_letters", "schedule": 60.0},
     # Borrowing (ill/borrowing/tasks.py): unanswered requests move on or expire, as each
     # partner's borrowing profile says.
     "borrowing-expire-unanswered": {"task": "ill.expire_borrowing_requests",

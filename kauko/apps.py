@@ -8,6 +8,7 @@ class KaukoConfig(AppConfig):
     verbose_name = _("Kauko")
 
     def ready(self):
+        from kauko import tasks  # noqa: F401 (registers the letters' delivery tasks)
         from kauko.roles import ensure_roles
 
         # Roles are data every deployment needs; keep them in step with the permissions

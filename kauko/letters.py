@@ -15,20 +15,27 @@ typed cannot inject markup. A template without HTML gets one made from its plain
 
 `send_letter` renders, sends through Django's e-mail backend and records a `SentLetter`
 whatever happens: a letter that could not be sent is something staff must see, not an
-exception in a background task nobody reads.
+exception in a background task nobody reads. `queue_letter` is the durable way for letters
+a change of state sends: the rendered letter is kept, in the change's transaction, and sent
+by a task after commit, or by the sweeper if the broker never took it.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
 from django.template import Context
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks, urlize
@@ -43,7 +50,7 @@ from kauko.letter_registry import (  # noqa: F401 (re-exported: callers use kauk
     letter_types,
     register_letter_type,
 )
-from kauko.models import LANGUAGE_CHOICES, LetterTemplate, SentLetter
+from kauko.models import LANGUAGE_CHOICES, LetterAttachment, LetterTemplate, SentLetter
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +187,26 @@ def preview_letter(*, institution, code: str, language: str | None) -> RenderedL
 
 
 # --- sending -------------------------------------------------------------------------------
+#
+# A letter is sent in one of two ways. `send_letter` sends it now and records it.
+# `queue_letter` is the durable way, the one a change of state uses: in the caller's
+# transaction it renders the letter and keeps it as a `SentLetter` "queued" (with its
+# attachments); after commit a task (`kauko.deliver_letter`) sends it, and the periodic
+# sweeper (`kauko.sweep_letters`) sends whatever the broker never took or a worker left
+# half-sent. Each attempt claims the row with a fresh token and records its result only
+# while it still holds that claim, so a letter goes out once however often it is handed
+# over.
+
+DELIVER_LETTER_TASK = "kauko.deliver_letter"
+
+
+def letter_claim_lease() -> float:
+    """Seconds an attempt holds a queued letter; after that another may take it over."""
+    return float(getattr(settings, "LETTER_CLAIM_LEASE_SECONDS", 600))
+
+
+def letter_max_attempts() -> int:
+    return int(getattr(settings, "LETTER_MAX_ATTEMPTS", 5))
 
 
 def _addresses(value) -> list[str]:
@@ -190,21 +217,16 @@ def _addresses(value) -> list[str]:
     return [address.strip() for address in value if address and address.strip()]
 
 
-def send_letter(*, institution, code: str, to, language: str | None = None, context: dict,
-                about=None, sent_by=None, cc=(), attachments: Iterable = (),
-                reply_to: str | None = None):
-    """Render and send a letter, and record it. Returns the `SentLetter`.
-
-    `to` and `cc` take an address, a comma-separated string or a list. `attachments` take
-    (filename, content, mimetype) tuples or MIME objects. Never raises because sending
-    failed: the SentLetter says "failed" and why.
-    """
+def _prepare(*, institution, code: str, to, language: str | None, context: dict, about,
+             sent_by, cc, reply_to: str | None) -> tuple[SentLetter, bool]:
+    """The letter's record, rendered. (record, False) when it cannot be sent: the record
+    is then saved as failed, with the reason."""
     letter_type(code)  # a wrong code is a programming error: fail loudly
     language = language or institution.default_language
     recipients, copies = _addresses(to), _addresses(cc)
     record = SentLetter(
         institution=institution, code=code, language=language, to=", ".join(recipients),
-        cc=", ".join(copies),
+        cc=", ".join(copies), reply_to=reply_to or "",
         sent_by=sent_by if getattr(sent_by, "pk", None) else None,
     )
     if about is not None:
@@ -219,37 +241,172 @@ def send_letter(*, institution, code: str, to, language: str | None = None, cont
         record.status, record.error = SentLetter.Status.FAILED, _(
             "The letter could not be rendered: %(error)s") % {"error": exc}
         record.save()
-        return record
+        return record, False
 
     record.language, record.subject = letter.language, letter.subject
     record.text, record.html = letter.text, letter.html
     if not recipients:
         record.status, record.error = SentLetter.Status.FAILED, _("no e-mail address")
         record.save()
-        return record
+        return record, False
+    return record, True
 
+
+def _email(record: SentLetter, attachments: Iterable = ()) -> EmailMultiAlternatives:
+    """The e-mail of a rendered letter."""
     message = EmailMultiAlternatives(
-        subject=letter.subject, body=letter.text,
-        from_email=institution.email or settings.DEFAULT_FROM_EMAIL,
-        to=recipients, cc=copies, reply_to=[reply_to] if reply_to else None,
+        subject=record.subject, body=record.text,
+        from_email=record.institution.email or settings.DEFAULT_FROM_EMAIL,
+        to=_addresses(record.to), cc=_addresses(record.cc),
+        reply_to=[record.reply_to] if record.reply_to else None,
     )
-    message.attach_alternative(letter.html, "text/html")
+    message.attach_alternative(record.html, "text/html")
     for attachment in attachments:
         if isinstance(attachment, tuple | list):
             message.attach(*attachment)
         else:
             message.attach(attachment)
+    return message
+
+
+def _send(message: EmailMultiAlternatives, record: SentLetter) -> tuple[str, str]:
+    """Send; (status, error) for the record. Never raises."""
     try:
         message.send()
     except Exception as exc:  # SMTP refusals, network trouble, a misconfigured backend
-        logger.exception("Letter %s to %s failed", code, record.to)
-        record.status = SentLetter.Status.FAILED
-        record.error = str(exc) or exc.__class__.__name__
-    else:
-        record.status = SentLetter.Status.SENT
+        logger.exception("Letter %s to %s failed", record.code, record.to)
+        return SentLetter.Status.FAILED, str(exc) or exc.__class__.__name__
+    return SentLetter.Status.SENT, ""
+
+
+def send_letter(*, institution, code: str, to, language: str | None = None, context: dict,
+                about=None, sent_by=None, cc=(), attachments: Iterable = (),
+                reply_to: str | None = None):
+    """Render and send a letter now, and record it. Returns the `SentLetter`.
+
+    `to` and `cc` take an address, a comma-separated string or a list. `attachments` take
+    (filename, content, mimetype) tuples or MIME objects. Never raises because sending
+    failed: the SentLetter says "failed" and why. A change of state queues its letters
+    with `queue_letter` instead, so that they survive the broker being down.
+    """
+    record, ok = _prepare(institution=institution, code=code, to=to, language=language,
+                          context=context, about=about, sent_by=sent_by, cc=cc,
+                          reply_to=reply_to)
+    if not ok:
+        return record
+    record.status, record.error = _send(_email(record, attachments), record)
     record.sent_at = timezone.now()
     record.save()
     return record
+
+
+def queue_letter(*, institution, code: str, to, language: str | None = None, context: dict,
+                 about=None, sent_by=None, cc=(), attachments: Iterable = (),
+                 reply_to: str | None = None) -> SentLetter:
+    """Render a letter and keep it to be sent once the caller's transaction commits.
+
+    Call it inside the transaction of the change the letter reports: the letter exists
+    exactly when the change does, and is sent even if the broker is down at commit (the
+    sweeper sends it later). Arguments as `send_letter`'s; attachments are (filename,
+    content, mimetype) tuples. Returns the `SentLetter`, "queued" (or "failed" when it
+    could not be rendered or has no address)."""
+    files = []
+    for attachment in attachments:
+        if not isinstance(attachment, tuple | list):
+            raise TypeError("queue_letter takes attachments as (filename, content, mimetype)")
+        filename, content, mimetype = (*attachment, None)[:3]
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        files.append(LetterAttachment(filename=filename, content=content,
+                                      mimetype=mimetype or ""))
+    record, ok = _prepare(institution=institution, code=code, to=to, language=language,
+                          context=context, about=about, sent_by=sent_by, cc=cc,
+                          reply_to=reply_to)
+    if not ok:
+        return record
+    record.status = SentLetter.Status.QUEUED
+    record.queued_at = record.sent_at = timezone.now()
+    record.save()
+    for file in files:
+        file.letter = record
+    LetterAttachment.objects.bulk_create(files)
+    letter_id = record.pk
+    transaction.on_commit(lambda: hand_letter_to_broker(letter_id))
+    return record
+
+
+def hand_letter_to_broker(letter_id: int) -> bool:
+    """Queue the sending of a letter; note when the broker took it (the sweeper looks for
+    letters it never took). Never raises: the broker being down must not break the caller,
+    and the letter is safe in the database."""
+    try:
+        current_app.tasks[DELIVER_LETTER_TASK].apply_async(args=[letter_id])
+    except Exception:
+        logger.exception("Could not hand letter %s to the broker; the letter sweeper will "
+                         "send it.", letter_id)
+        return False
+    SentLetter.objects.filter(pk=letter_id, handed_to_broker_at__isnull=True).update(
+        handed_to_broker_at=timezone.now())
+    return True
+
+
+def _stale_before():
+    return timezone.now() - datetime.timedelta(seconds=letter_claim_lease())
+
+
+def deliver_letter(letter_id: int) -> bool:
+    """Send one queued letter (the task's work). True when this call sent it; False when
+    there was nothing to do (sent already, being sent by another worker) or it failed.
+
+    The claim is one UPDATE: queued, or a claim that went stale (its worker died) with
+    attempts left. The result is recorded only while the claim is still this call's."""
+    token = secrets.token_hex(16)
+    now = timezone.now()
+    waiting = SentLetter.objects.filter(pk=letter_id)
+    claimed = waiting.filter(
+        Q(status=SentLetter.Status.QUEUED)
+        | Q(status=SentLetter.Status.SENDING, sending_since__lt=_stale_before(),
+            attempts__lt=letter_max_attempts())
+    ).update(status=SentLetter.Status.SENDING, sending_since=now, claim=token,
+             attempts=F("attempts") + 1)
+    if not claimed:
+        return False
+    record = SentLetter.objects.select_related("institution").get(pk=letter_id)
+    files = [(a.filename, bytes(a.content), a.mimetype or None)
+             for a in record.waiting_attachments.all()]
+    status, error = _send(_email(record, files), record)
+    with transaction.atomic():
+        held = waiting.filter(status=SentLetter.Status.SENDING, claim=token).update(
+            status=status, error=error, sent_at=timezone.now())
+        if held and status == SentLetter.Status.SENT:
+            LetterAttachment.objects.filter(letter_id=letter_id).delete()
+    return bool(held) and status == SentLetter.Status.SENT
+
+
+def sweep_letters() -> int:
+    """Hand to the broker every queued letter not on its way: never handed over (the
+    broker was down at commit), lost by the broker, or left half-sent by a worker that
+    died. A letter whose every attempt died is marked failed. Returns how many were
+    handed over."""
+    now = timezone.now()
+    eager = bool(current_app.conf.task_always_eager)
+    # With a broker, give the on-commit hand-over, and a busy queue, time to happen.
+    settle = datetime.timedelta(seconds=0 if eager else 60)
+    lost = datetime.timedelta(seconds=0 if eager else 15 * 60)
+    SentLetter.objects.filter(
+        status=SentLetter.Status.SENDING, sending_since__lt=_stale_before(),
+        attempts__gte=letter_max_attempts(),
+    ).update(status=SentLetter.Status.FAILED,
+             error=_("Sending was interrupted at every attempt."))
+    due = SentLetter.objects.filter(
+        Q(status=SentLetter.Status.QUEUED)
+        & (Q(handed_to_broker_at__isnull=True, queued_at__lte=now - settle)
+           | Q(handed_to_broker_at__lte=now - lost))
+        | Q(status=SentLetter.Status.SENDING, sending_since__lt=_stale_before()))
+    letter_ids = list(due.order_by("queued_at", "pk").values_list("pk", flat=True))
+    for letter_id in letter_ids:
+        hand_letter_to_broker(letter_id)
+    return len(letter_ids)
 
 
 def letters_about(obj):

@@ -219,7 +219,8 @@ def _shelve(*, desk, item, hold, user, undo, info, outcome=Outcome.ON_HOLD_SHELF
     slip = render_slip(code="hold_slip", context=context)
     details = []
     if outcome == Outcome.ON_HOLD_SHELF:
-        notified = queue_patron_letter(code="hold_arrival_notice", hold=hold, user=user)
+        notified = queue_patron_letter(code="hold_arrival_notice", hold=hold, user=user,
+                                       context=context)
         if problems:
             message = _("On the hold shelf for %(patron)s until %(date)s – but %(name)s cannot "
                         "borrow it now (see why below).") % {

@@ -12,10 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from fulfillment.models import CirculationDesk
 from ill.borrowing.selectors import current_attempt_id
 from ill.models import BorrowingRequest
-from ill.workflow import after_commit
 from kauko.letter_types import register
-from kauko.letters import send_letter
-from kauko.models import StaffUser
+from kauko.letters import queue_letter
 
 
 def letter_context(request: BorrowingRequest, **extra) -> dict:
@@ -65,17 +63,12 @@ class LetterRequest:
 
 def send_letter_later(*, request: BorrowingRequest, code: str, to: str, language: str | None,
                       user=None, **extra) -> None:
-    """Render and send a letter once the change is committed, recording it on the request."""
-    context = letter_context(request, **extra)
-    institution = request.institution
-    user_id = user.pk if user is not None and user.pk else None
-
-    def _send():
-        sent_by = StaffUser.objects.filter(pk=user_id).first() if user_id else None
-        send_letter(institution=institution, code=code, to=to, language=language,
-                    context=context, about=request, sent_by=sent_by)
-
-    after_commit(_send)
+    """Queue a letter, recorded on the request, to be sent once the change is committed
+    (call it inside the change's transaction: the letter is kept with the change and sent
+    even if the broker is down at commit)."""
+    queue_letter(institution=request.institution, code=code, to=to, language=language,
+                 context=letter_context(request, **extra), about=request,
+                 sent_by=user if getattr(user, "pk", None) else None)
 
 
 def patron_letter(request, code, user, **extra):

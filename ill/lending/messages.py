@@ -17,9 +17,7 @@ from ill.lending.letters import letter_context
 from ill.models import LendingRequest, OutboxMessage
 from ill.outbox.services import queue
 from ill.outbox.wire import agency_of, now_ms
-from ill.workflow import after_commit
-from kauko.letters import send_letter
-from kauko.models import StaffUser
+from kauko.letters import queue_letter
 
 
 def lending_iso_status(request) -> str:
@@ -182,16 +180,9 @@ def tell_partner(request: LendingRequest, event: str, user=None, attachments=(),
     if partner.is_iso:
         lending_event(request=request, event=event, user=user, **data)
         return
-    code = PARTNER_LETTERS[event]
-    context = letter_context(request, **data)
-    institution = request.institution
-    user_id = user.pk if user is not None and user.pk else None
-    files = list(attachments)
-
-    def _send():
-        sent_by = StaffUser.objects.filter(pk=user_id).first() if user_id else None
-        send_letter(institution=institution, code=code, to=partner.email,
-                    language=partner.language, context=context, about=request,
-                    sent_by=sent_by, attachments=files)
-
-    after_commit(_send)
+    # Kept with the change and sent after commit, even if the broker is down then.
+    queue_letter(institution=request.institution, code=PARTNER_LETTERS[event],
+                 to=partner.email, language=partner.language,
+                 context=letter_context(request, **data), about=request,
+                 sent_by=user if getattr(user, "pk", None) else None,
+                 attachments=list(attachments))

@@ -1,6 +1,6 @@
 """The kernel's models: tenancy (institutions and their staff) and letters."""
 
-from kauko.models.letters import LetterTemplate, SentLetter
+from kauko.models.letters import LetterAttachment, LetterTemplate, SentLetter
 from kauko.models.tenancy import (
     CODE_VALIDATOR,
     LANGUAGE_CHOICES,
@@ -16,6 +16,7 @@ __all__ = [
     "Institution",
     "InstitutionScoped",
     "InstitutionScopedQuerySet",
+    "LetterAttachment",
     "LetterTemplate",
     "SentLetter",
     "StaffUser",

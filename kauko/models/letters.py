@@ -70,11 +70,19 @@ class LetterTemplate(InstitutionScoped):
 
 
 class SentLetter(InstitutionScoped):
-    """One letter as it was sent (or failed to be sent), kept for staff and for audit."""
+    """One letter as it was sent (or failed to be sent), kept for staff and for audit.
+
+    It is also the letter's outbox: a letter queued with `kauko.letters.queue_letter` is
+    written "queued", rendered, in the transaction of the change it reports, and a task
+    (or, if the broker never took it, the periodic sweeper) sends it."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+
+    WAITING = (Status.QUEUED, Status.SENDING)
 
     code = models.CharField(_("letter type"), max_length=80)
     language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES)
@@ -97,13 +105,24 @@ class SentLetter(InstitutionScoped):
                                      verbose_name=_("about (type)"))
     object_id = models.PositiveBigIntegerField(_("about (id)"), null=True, blank=True)
     about = GenericForeignKey("content_type", "object_id")
+    reply_to = models.CharField(_("reply to"), max_length=254, blank=True)
+    # Delivery of a queued letter (as the ISO 18626 outbox's): when the broker took it, the
+    # current attempt's claim (token and start) and how many attempts there were.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    handed_to_broker_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    claim = models.CharField(max_length=32, blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("sent letter")
         verbose_name_plural = _("sent letters")
         ordering = ["-sent_at", "-pk"]
         indexes = [models.Index(fields=["content_type", "object_id"],
-                                name="sentletter_about_idx")]
+                                name="sentletter_about_idx"),
+                   # The sweeper's look-up: only the few letters still waiting.
+                   models.Index(fields=["queued_at"], name="sentletter_waiting_idx",
+                                condition=models.Q(status__in=["queued", "sending"]))]
 
     def __str__(self):
         return f"{self.code} → {self.to or '-'}"
@@ -111,3 +130,20 @@ class SentLetter(InstitutionScoped):
     @property
     def failed(self) -> bool:
         return self.status == self.Status.FAILED
+
+
+class LetterAttachment(models.Model):
+    """A file going with a queued letter, kept until the letter is sent."""
+
+    letter = models.ForeignKey(SentLetter, on_delete=models.CASCADE,
+                               related_name="waiting_attachments")
+    filename = models.CharField(max_length=255)
+    mimetype = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("letter attachment")
+        verbose_name_plural = _("letter attachments")
+
+    def __str__(self):
+        return self.filename
