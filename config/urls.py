@@ -23,6 +23,8 @@ urlpatterns = [
     # Answered by kauko.middleware before the staff middleware; listed for reverse().
     path(PARTNER_PATH.lstrip("/"), iso_views.endpoint, name="iso18626"),
     path("iso18626/outbox/<int:pk>/resend/", outbox_views.resend, name="iso18626_resend"),
+    path("iso18626/outbox/<int:pk>/resend-partner/", outbox_views.resend_partner,
+         name="iso18626_resend_partner"),
     path("", include("ill.urls")),
     path("api/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

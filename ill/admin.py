@@ -3,16 +3,19 @@
 Requests themselves are worked in the ILL screens, not here. The log shows every message in
 and out (also those that could not be attributed to a request, which the request pages
 cannot show) with its confirmation, and the outgoing queue; both are records, so nobody
-adds, edits or deletes them by hand ("send again" is on the request page).
+adds, edits or deletes them by hand ("send again" is on the request page; sending again
+everything that failed to a partner is also an action here).
 """
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ill import iso18626 as iso
 from ill.models import IsoMessage, OutboxMessage
+from ill.outbox.services import resume_partner
 from kauko.admin_mixins import RecordAdmin, is_operator
 from partners.models import Partner
 
@@ -104,7 +107,23 @@ class OutboxMessageAdmin(RecordAdmin):
               "attempts", "next_attempt_at", "sending_since", "handed_to_broker_at",
               "sent_at", "last_error", "xml"]
     readonly_fields = fields
+    actions = ["resend_partners"]
 
     @admin.display(description=_("request"))
     def request_link(self, obj):
         return _request_link(obj)
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("ill.change_outboxmessage")
+
+    @admin.action(permissions=["resend"],
+                  description=_("Send again every failed message to these messages' partners"))
+    def resend_partners(self, request, queryset):
+        # The queryset is the user's institution's (InstitutionScopedAdmin).
+        partners = Partner.objects.filter(pk__in=queryset.values("partner_id"))
+        resumed = sum(resume_partner(partner=partner, user=request.user)
+                      for partner in partners)
+        self.message_user(request, ngettext(
+            "The failed messages of %(n)s request will be sent again.",
+            "The failed messages of %(n)s requests will be sent again.",
+            resumed) % {"n": resumed})

@@ -63,6 +63,13 @@ def attempt_deadline() -> float:
     return max(1.0, min(http_timeout(), claim_lease() - 10))
 
 
+def probe_interval() -> float:
+    """Seconds between probes of a partner whose messages could not be delivered: after the
+    retry ladder ran out, one of its failed messages is tried again this often, and when it
+    goes through, all of them resume."""
+    return float(_setting("ISO18626_PROBE_SECONDS", 900))
+
+
 def max_attempts() -> int:
     return int(_setting("ISO18626_MAX_ATTEMPTS", 10))
 
@@ -372,6 +379,10 @@ def deliver_chain(chain: str) -> int:
         if not go_on:
             return sent
         sent += 1
+        if claim.attempts > 1 and result.http_status == 200:
+            # It went through after failing: the partner is back. Whatever of its messages
+            # failed meanwhile (the retry ladder ran out) goes again.
+            resume_partner(partner=partner)
 
 
 def _held(claim: _Claim):
@@ -433,11 +444,14 @@ def _retry_or_give_up(claim: _Claim, rows, error: str, now) -> tuple[bool, float
     """After a failed attempt: wait and try again, or, at the last attempt, give up and
     tell staff. Returns whether the claim still held, and the wait (None: given up)."""
     if claim.attempts >= max_attempts():
-        if not rows.update(state=OB.State.FAILED, last_error=error):
+        # Failed: it waits for staff, or for the partner to answer a probe again.
+        if not rows.update(state=OB.State.FAILED, last_error=error,
+                           next_attempt_at=now + datetime.timedelta(seconds=probe_interval())):
             return False, None
-        _needs_attention(OutboxMessage.objects.get(pk=claim.pk), _(
-            "The partner could not be reached after %(n)s attempts: %(error)s") % {
-            "n": claim.attempts, "error": error})
+        if claim.attempts == max_attempts():  # a failed probe tells nobody again
+            _needs_attention(OutboxMessage.objects.get(pk=claim.pk), _(
+                "The partner could not be reached after %(n)s attempts: %(error)s") % {
+                "n": claim.attempts, "error": error})
         return True, None
     delay = backoff(claim.attempts)
     held = rows.update(state=OB.State.PENDING, last_error=error,
@@ -529,6 +543,7 @@ def sweep() -> int:
            | Q(next_attempt_at__lte=now - grace))
         | Q(state=OB.State.SENDING, sending_since__lt=_stale_before()))
     _give_up_dead_claims()
+    _probe_failed_partners(now)
     chains = sorted(set(due.values_list("chain", flat=True)))
     for chain in chains:
         hand_to_broker(chain)
@@ -548,13 +563,73 @@ def _give_up_dead_claims() -> int:
             if not OutboxMessage.objects.filter(
                     pk=row.pk, state=OB.State.SENDING, claim=row.claim).update(
                     state=OB.State.FAILED, last_error=_("No answer was recorded for the last "
-                                                        "attempt.")):
+                                                        "attempt."),
+                    next_attempt_at=timezone.now() + datetime.timedelta(
+                        seconds=probe_interval())):
+                continue
+            if row.attempts > max_attempts():  # a probe: staff were told already
                 continue
             _needs_attention(row, _(
                 "The partner could not be reached after %(n)s attempts: %(error)s") % {
                 "n": row.attempts, "error": row.last_error or _("no answer recorded")})
         given_up += 1
     return given_up
+
+
+def _probe_failed_partners(now) -> int:
+    """For each partner with failed messages whose probe is due, make one of them (the
+    oldest) due for a single attempt more; the others wait for the next probe. When the
+    probe goes through, `deliver_chain` resumes them all. Returns how many probes."""
+    due = (OutboxMessage.objects.filter(state=OB.State.FAILED, next_attempt_at__lte=now)
+           .order_by("partner_id", "next_attempt_at", "id")
+           .values_list("partner_id", "pk"))
+    probes: dict[int, int] = {}
+    for partner_id, pk in due:
+        probes.setdefault(partner_id, pk)
+    later = now + datetime.timedelta(seconds=probe_interval())
+    for partner_id, pk in probes.items():
+        with transaction.atomic():
+            OutboxMessage.objects.filter(partner_id=partner_id, state=OB.State.FAILED,
+                                         next_attempt_at__lte=now).exclude(pk=pk).update(
+                next_attempt_at=later)
+            # One attempt past the maximum: if it fails too, it is failed again, quietly.
+            OutboxMessage.objects.filter(pk=pk, state=OB.State.FAILED).update(
+                state=OB.State.PENDING, attempts=max_attempts(), next_attempt_at=now,
+                handed_to_broker_at=None)
+    return len(probes)
+
+
+def resume_partner(*, partner, user=None) -> int:
+    """Send again every message to `partner` that could not be delivered after all its
+    attempts (each held its request's later messages back): after an outage longer than
+    the retry ladder. Staff do it in one action; the outbox does it by itself when the
+    partner answers again. Messages the partner refused ("error") are not included: each
+    needs a look. Returns how many requests' messages resume."""
+    with transaction.atomic():
+        rows = list(OutboxMessage.objects.select_for_update()
+                    .filter(partner=partner, state=OB.State.FAILED)
+                    .select_related("borrowing_request", "lending_request", "message"))
+        if not rows:
+            return 0
+        OutboxMessage.objects.filter(pk__in=[row.pk for row in rows]).update(
+            state=OB.State.PENDING, attempts=0, next_attempt_at=timezone.now(),
+            handed_to_broker_at=None)
+        for row in rows:
+            request = row.borrowing_request or row.lending_request
+            if request is None:
+                continue
+            if user is not None:
+                note = _("Message sent again with all failed messages to %(partner)s: "
+                         "%(summary)s")
+            else:
+                note = _("%(partner)s answers again: message sent again: %(summary)s")
+            record(request=request, action="iso_resend", user=user,
+                   source=Source.STAFF if user is not None else Source.SYSTEM,
+                   note=note % {"partner": partner, "summary": row.message.summary},
+                   from_status=request.status, to_status=request.status)
+        chains = sorted({row.chain for row in rows})
+        transaction.on_commit(lambda: [hand_to_broker(chain) for chain in chains])
+    return len(chains)
 
 
 def resend(*, outbox: OutboxMessage, user=None) -> OutboxMessage:
