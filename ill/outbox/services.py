@@ -606,7 +606,9 @@ def resume_partner(*, partner, user=None) -> int:
     partner answers again. Messages the partner refused ("error") are not included: each
     needs a look. Returns how many requests' messages resume."""
     with transaction.atomic():
-        rows = list(OutboxMessage.objects.select_for_update()
+        # FOR UPDATE OF the outbox rows only: PostgreSQL cannot lock the nullable side of
+        # the outer joins to the requests.
+        rows = list(OutboxMessage.objects.select_for_update(of=("self",))
                     .filter(partner=partner, state=OB.State.FAILED)
                     .select_related("borrowing_request", "lending_request", "message"))
         if not rows:
