@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "patrons",
     "circulation",
     "ill",
+    "portal",
     "workbench",
 ]
 

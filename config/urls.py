@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("ill.urls")),
     path("api/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("my/", include("portal.urls")),
 ]

@@ -1,0 +1,93 @@
+"""What the patron portal and the intake API keep: patrons' PINs and one-time sign-in links,
+each institution's portal settings, API clients and the answers kept for Idempotency-Keys.
+
+Patrons are not staff users: they sign in with their card and a PIN (or a link), and the
+portal keeps them under its own session key, so nothing of the staff site knows them.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kauko.models import InstitutionScoped
+
+MAX_PIN_FAILURES = 5
+
+
+class PortalSettings(models.Model):
+    """Per institution: what the intake checks do and what patrons declare."""
+
+    class OwnHoldings(models.TextChoices):
+        REFUSE = "refuse", _("Refuse, and offer a hold on our copy")
+        WARN = "warn", _("Allow, with a warning")
+
+    institution = models.OneToOneField("kauko.Institution", on_delete=models.CASCADE,
+                                       related_name="portal_settings",
+                                       verbose_name=_("institution"))
+    own_holdings = models.CharField(
+        _("when our own collection has an available copy"), max_length=10,
+        choices=OwnHoldings.choices, default=OwnHoldings.REFUSE)
+    copyright_declaration = models.TextField(
+        _("copyright declaration for copies"), blank=True,
+        help_text=_("Patrons must accept this text before asking for an article or chapter "
+                    "copy. Empty: no declaration."))
+
+    class Meta:
+        verbose_name = _("portal settings")
+        verbose_name_plural = _("portal settings")
+
+    def __str__(self):
+        return str(self.institution)
+
+    @classmethod
+    def for_institution(cls, institution) -> PortalSettings:
+        """The institution's settings (the defaults while nobody has saved any)."""
+        found = cls.objects.filter(institution=institution).first()
+        return found or cls(institution=institution)
+
+
+class PatronPin(InstitutionScoped):
+    """A patron's PIN for the portal, stored hashed like a password."""
+
+    patron = models.OneToOneField("patrons.Patron", on_delete=models.CASCADE,
+                                  related_name="portal_pin", verbose_name=_("patron"))
+    pin_hash = models.CharField(max_length=128, editable=False)
+    changed_at = models.DateTimeField(_("PIN set"), default=timezone.now)
+    failures = models.PositiveSmallIntegerField(_("failed sign-ins in a row"), default=0)
+    last_sign_in = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("patron PIN")
+        verbose_name_plural = _("patron PINs")
+
+    def __str__(self):
+        return str(self.patron)
+
+    def set_pin(self, pin: str) -> None:
+        self.pin_hash = make_password(pin)
+        self.changed_at = timezone.now()
+        self.failures = 0
+
+    def check_pin(self, pin: str) -> bool:
+        return bool(self.pin_hash) and check_password(pin, self.pin_hash)
+
+    @property
+    def locked(self) -> bool:
+        return self.failures >= MAX_PIN_FAILURES
+
+
+class SignInLink(InstitutionScoped):
+    """A one-time sign-in link sent to the patron's e-mail; only its hash is kept."""
+
+    patron = models.ForeignKey("patrons.Patron", on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in link")
+        verbose_name_plural = _("sign-in links")

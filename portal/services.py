@@ -1,0 +1,108 @@
+"""The portal's business rules: PINs, sign-in (PIN or one-time link).
+
+Requests themselves are made by `ill.borrowing.services.borrowing_request_create`; the
+portal only parses the patron's input, runs the intake checks and calls it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from kauko.errors import DomainError
+from patrons.models import Patron
+from portal.models import PatronPin, SignInLink
+from portal.selectors import patron_by_identifier
+
+SIGN_IN_LINK_MINUTES = 30
+MIN_PIN_LENGTH = 4
+
+
+class SignInError(DomainError):
+    pass
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def patron_set_pin(*, patron: Patron, pin: str) -> PatronPin:
+    pin = (pin or "").strip()
+    if len(pin) < MIN_PIN_LENGTH or not pin.isdigit():
+        raise DomainError(_("A PIN is at least %(n)s digits.") % {"n": MIN_PIN_LENGTH})
+    record, _created = PatronPin.objects.get_or_create(
+        patron=patron, defaults={"institution_id": patron.institution_id})
+    record.set_pin(pin)
+    record.save()
+    return record
+
+
+def patron_sign_in(*, institution, card: str, pin: str) -> Patron:
+    """The patron whose card and PIN these are; refuses in words that say nothing about
+    which of the two was wrong. A wrong PIN counts (and is kept: the refusal is raised
+    after the count is committed); MAX_PIN_FAILURES in a row lock the PIN."""
+    refused = SignInError(_("That card number and PIN do not match. Check them and try "
+                            "again, or ask for a sign-in link by e-mail."))
+    patron = patron_by_identifier(institution=institution, value=card)
+    if patron is None:
+        raise refused
+    with transaction.atomic():
+        record = PatronPin.objects.select_for_update().filter(patron=patron).first()
+        if record is None:
+            raise refused
+        if record.locked:
+            raise SignInError(_("Too many wrong PINs: ask for a sign-in link by e-mail, or "
+                                "ask library staff to set a new PIN."))
+        matches = record.check_pin(pin)
+        if matches:
+            record.failures = 0
+            record.last_sign_in = timezone.now()
+        else:
+            record.failures += 1
+        record.save(update_fields=["failures", "last_sign_in"])
+    if not matches:
+        raise refused
+    return patron
+
+
+def sign_in_link_send(*, institution, card: str) -> bool:
+    """E-mails a one-time sign-in link to the patron with this card, when there is one with
+    an e-mail address. Returns whether a link was sent (the page does not tell)."""
+    patron = patron_by_identifier(institution=institution, value=card)
+    if patron is None or not patron.email:
+        return False
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    SignInLink.objects.create(
+        institution=institution, patron=patron, token_hash=_hash_token(token),
+        created_at=now, expires_at=now + datetime.timedelta(minutes=SIGN_IN_LINK_MINUTES))
+    url = settings.KAUKO_BASE_URL + reverse("portal:sign_in_link_use", args=[token])
+    with translation.override(patron.preferred_language):
+        subject = _("Your sign-in link to %(library)s") % {"library": institution.name}
+        body = render_to_string("portal/email/sign_in_link.txt", {
+            "name": patron.first_name, "url": url, "minutes": SIGN_IN_LINK_MINUTES,
+            "library": institution.name})
+    transaction.on_commit(lambda: send_mail(subject, body, None, [patron.email]))
+    return True
+
+
+@transaction.atomic
+def sign_in_link_use(*, token: str) -> Patron:
+    link = (SignInLink.objects.select_for_update().select_related("patron")
+            .filter(token_hash=_hash_token(token or "")).first())
+    if link is None or link.used_at is not None or link.expires_at < timezone.now():
+        raise SignInError(_("This sign-in link has expired or was already used. Ask for a "
+                            "new one."))
+    link.used_at = timezone.now()
+    link.save(update_fields=["used_at"])
+    PatronPin.objects.filter(patron=link.patron).update(failures=0)
+    return link.patron

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("sign-in/link/", views.sign_in_link, name="sign_in_link"),
+    path("sign-in/link/<str:token>/", views.sign_in_link_use_view, name="sign_in_link_use"),
+    path("request/", views.request_form, name="request"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+]
