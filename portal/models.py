@@ -24,12 +24,22 @@ class PortalSettings(models.Model):
         REFUSE = "refuse", _("Refuse, and offer a hold on our copy")
         WARN = "warn", _("Allow, with a warning")
 
+    class Answer(models.TextChoices):
+        REFUSE = "refuse", _("Refuse")
+        WARN = "warn", _("Allow, with a warning")
+
     institution = models.OneToOneField("kauko.Institution", on_delete=models.CASCADE,
                                        related_name="portal_settings",
                                        verbose_name=_("institution"))
     own_holdings = models.CharField(
         _("when our own collection has an available copy"), max_length=10,
         choices=OwnHoldings.choices, default=OwnHoldings.REFUSE)
+    duplicate = models.CharField(
+        _("when the patron already has an open request for the same work"), max_length=10,
+        choices=Answer.choices, default=Answer.REFUSE)
+    patron_problems = models.CharField(
+        _("when the patron is blocked, expired or at the loan limit"), max_length=10,
+        choices=Answer.choices, default=Answer.REFUSE)
     copyright_declaration = models.TextField(
         _("copyright declaration for copies"), blank=True,
         help_text=_("Patrons must accept this text before asking for an article or chapter "
@@ -41,6 +51,12 @@ class PortalSettings(models.Model):
 
     def __str__(self):
         return str(self.institution)
+
+    def refusing_checks(self) -> tuple[str, ...]:
+        """The intake check codes (ill.borrowing.checks) that stop a request here."""
+        answers = {"own_holdings": self.own_holdings, "duplicate": self.duplicate,
+                   "patron": self.patron_problems}
+        return tuple(code for code, answer in answers.items() if answer == "refuse")
 
     @classmethod
     def for_institution(cls, institution) -> PortalSettings:

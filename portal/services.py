@@ -18,6 +18,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from circulation.models import Hold
+from circulation.services import hold_create
+from fulfillment.models import Item
 from kauko.errors import DomainError
 from patrons.models import Patron
 from portal.models import PatronPin, SignInLink
@@ -106,3 +109,19 @@ def sign_in_link_use(*, token: str) -> Patron:
     link.save(update_fields=["used_at"])
     PatronPin.objects.filter(patron=link.patron).update(failures=0)
     return link.patron
+
+
+def patron_hold_own_copy(*, patron: Patron, item_id: int, pickup_desk=None) -> Hold:
+    """A hold on our own copy, offered when the intake check found one on the shelf."""
+    item = Item.objects.filter(institution_id=patron.institution_id, pk=item_id,
+                               is_temporary=False).select_related("bib").first()
+    if item is None or item.status != Item.Status.IN_PLACE:
+        raise DomainError(_("That copy is no longer on the shelf. Ask for it from another "
+                            "library instead."))
+    if Hold.objects.filter(patron=patron, bib=item.bib, state__in=Hold.ACTIVE_STATES).exists():
+        raise DomainError(_("You already have a hold on this title."))
+    desk = pickup_desk or patron.pickup_desk
+    if desk is None:
+        raise DomainError(_("Choose where you pick it up."))
+    return hold_create(institution=patron.institution, patron=patron, item=item,
+                       pickup_desk=desk, note=_("Placed by the patron in the portal."))

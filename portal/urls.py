@@ -10,5 +10,6 @@ urlpatterns = [
     path("sign-in/link/", views.sign_in_link, name="sign_in_link"),
     path("sign-in/link/<str:token>/", views.sign_in_link_use_view, name="sign_in_link_use"),
     path("request/", views.request_form, name="request"),
+    path("hold/<int:item_id>/", views.hold_own_copy, name="hold_own_copy"),
     path("sign-out/", views.sign_out, name="sign_out"),
 ]

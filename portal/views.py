@@ -9,10 +9,21 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fulfillment.selectors import rs_library_for
+from ill.models import Source
+from kauko.errors import DomainError
 from portal import access
-from portal.forms import SignInForm, SignInLinkForm
+from portal.forms import CITATION_FIELDS, RequestForm, SignInForm, SignInLinkForm
+from portal.intake import (
+    IntakeNeedsConfirmation,
+    IntakeRefused,
+    checks_for,
+    copyright_declaration,
+    intake_request_create,
+)
 from portal.services import (
     SignInError,
+    patron_hold_own_copy,
     patron_sign_in,
     sign_in_link_send,
     sign_in_link_use,
@@ -80,6 +91,74 @@ def home(request, *, patron):
     return page(request, "portal/home.html", {"patron_name": patron.full_name})
 
 
+def _office_allowed(patron) -> bool:
+    return patron.group.may_use_office_delivery and rs_library_for(
+        institution=patron.institution).may_ship_to_office
+
+
+def _checks_context(checks) -> list[dict]:
+    return [{"message": c.message, "refuses": c.refuses, "code": c.code,
+             "item_id": c.item_id} for c in checks]
+
+
 @access.patron_required
 def request_form(request, *, patron):
-    return page(request, "portal/home.html", {"patron_name": patron.full_name})
+    """GET shows the form (prefilled from the query, e.g. by /openurl, with the checks for
+    what it names); POST checks and makes the request."""
+    declaration_for = copyright_declaration(patron.institution, "article")
+    kwargs = {"patron": patron, "office_allowed": _office_allowed(patron),
+              "declaration": declaration_for}
+    checks, confirm = [], False
+    if request.method == "POST":
+        form = RequestForm(request.POST, **kwargs)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                created, warnings = intake_request_create(
+                    patron=patron, request_type=data["request_type"],
+                    citation=form.citation(), source=Source.PATRON,
+                    pickup_desk=data.get("pickup_desk"),
+                    office_delivery=data["delivery"] == "office",
+                    needed_before=data.get("needed_before"), note=data.get("note", ""),
+                    copyright_accepted=bool(data.get("copyright_accepted")),
+                    go_ahead=bool(request.POST.get("go_ahead")))
+            except (IntakeRefused, IntakeNeedsConfirmation) as stop:
+                checks = stop.checks
+                confirm = isinstance(stop, IntakeNeedsConfirmation)
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _(
+                    "Thank you: your request %(number)s is with the library. You can follow "
+                    "it here.") % {"number": created.number})
+                return redirect("portal:home")
+    else:
+        initial = {name: request.GET[name][:500] for name in (*CITATION_FIELDS,
+                                                              "citation_text", "request_type")
+                   if request.GET.get(name)}
+        if initial.get("request_type") not in ("loan", "article", "chapter"):
+            initial.pop("request_type", None)
+        form = RequestForm(initial=initial, **kwargs)
+        if initial.get("title") or initial.get("isbn") or initial.get("issn"):
+            checks = checks_for(patron=patron,
+                                request_type=initial.get("request_type", "loan"),
+                                citation=initial)
+    return page(request, "portal/request_form.html", {
+        "form": form, "citation_fields": [form[name] for name in CITATION_FIELDS],
+        "checks": _checks_context(checks), "confirm": confirm,
+        "refused": any(c.refuses for c in checks) and request.method == "POST",
+        "office_address": patron.office_address if _office_allowed(patron) else ""},
+        status=400 if request.method == "POST" and (form.errors or checks) else 200)
+
+
+@require_POST
+@access.patron_required
+def hold_own_copy(request, item_id, *, patron):
+    try:
+        patron_hold_own_copy(patron=patron, item_id=item_id)
+    except DomainError as error:
+        messages.error(request, str(error))
+        return redirect("portal:request")
+    messages.success(request, _("Done: our copy is on hold for you. We tell you when it "
+                                "waits at the desk."))
+    return redirect("portal:home")
