@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
+from ill.models import BorrowingRequest, HistoryEntry
 from kauko.models import Institution
 from patrons.models import Patron
 
@@ -21,3 +22,19 @@ def patron_by_identifier(*, institution, value: str) -> Patron | None:
 
 def portal_institutions():
     return Institution.objects.order_by("name")
+
+
+def patron_requests(*, patron, limit: int = 100):
+    """The patron's borrowing requests, newest first, with what their cards show."""
+    return (BorrowingRequest.objects.filter(patron=patron)
+            .select_related("hold__pickup_desk", "partner__borrowing_profile",
+                            "temporary_item", "patron__group")
+            .prefetch_related(Prefetch("history", queryset=HistoryEntry.objects.only(
+                "at", "to_status", "action", "borrowing_request_id")))
+            .order_by("-created_at")[:limit])
+
+
+def patron_request(*, patron, pk):
+    return (BorrowingRequest.objects.filter(patron=patron, pk=pk)
+            .select_related("partner__borrowing_profile", "temporary_item", "patron__group")
+            .first())

@@ -21,9 +21,12 @@ from django.utils.translation import gettext as _
 from circulation.models import Hold
 from circulation.services import hold_create
 from fulfillment.models import Item
+from ill.borrowing.services import borrowing_request_cancel, borrowing_request_request_renewal
+from ill.models import BorrowingRequest, Source
 from kauko.errors import DomainError
 from patrons.models import Patron
 from portal.models import PatronPin, SignInLink
+from portal.presenters import CANCELLABLE
 from portal.selectors import patron_by_identifier
 
 SIGN_IN_LINK_MINUTES = 30
@@ -125,3 +128,24 @@ def patron_hold_own_copy(*, patron: Patron, item_id: int, pickup_desk=None) -> H
         raise DomainError(_("Choose where you pick it up."))
     return hold_create(institution=patron.institution, patron=patron, item=item,
                        pickup_desk=desk, note=_("Placed by the patron in the portal."))
+
+
+def patron_request_cancel(*, patron: Patron, request: BorrowingRequest) -> BorrowingRequest:
+    """The patron no longer needs it: cancelled while nothing has been shipped (once a
+    partner has it, the partner is asked first, as when staff cancel)."""
+    if request.patron_id != patron.pk:
+        raise DomainError(_("That is not your request."))
+    if request.status not in CANCELLABLE:
+        raise DomainError(_("It has already been sent to us, so it can no longer be "
+                            "cancelled. Please contact the library."))
+    return borrowing_request_cancel(request=request, reason=_("Cancelled by the patron."),
+                                    user=None, by_patron=True, source=Source.PATRON)
+
+
+def patron_request_renew(*, patron: Patron, request: BorrowingRequest) -> BorrowingRequest:
+    """Asks the lending library for a renewal (ISO Renew, or a letter to an e-mail partner),
+    only inside the renewal window."""
+    if request.patron_id != patron.pk:
+        raise DomainError(_("That is not your request."))
+    return borrowing_request_request_renewal(request=request, by_patron=True,
+                                             source=Source.PATRON)

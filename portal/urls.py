@@ -11,5 +11,7 @@ urlpatterns = [
     path("sign-in/link/<str:token>/", views.sign_in_link_use_view, name="sign_in_link_use"),
     path("request/", views.request_form, name="request"),
     path("hold/<int:item_id>/", views.hold_own_copy, name="hold_own_copy"),
+    path("requests/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("requests/<int:pk>/renew/", views.renew, name="renew"),
     path("sign-out/", views.sign_out, name="sign_out"),
 ]

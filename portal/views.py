@@ -4,6 +4,7 @@ parses input and calls one service; state changes only on POST."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,9 +22,13 @@ from portal.intake import (
     copyright_declaration,
     intake_request_create,
 )
+from portal.presenters import request_card
+from portal.selectors import patron_request, patron_requests
 from portal.services import (
     SignInError,
     patron_hold_own_copy,
+    patron_request_cancel,
+    patron_request_renew,
     patron_sign_in,
     sign_in_link_send,
     sign_in_link_use,
@@ -88,7 +93,39 @@ def sign_out(request):
 
 @access.patron_required
 def home(request, *, patron):
-    return page(request, "portal/home.html", {"patron_name": patron.full_name})
+    cards = [request_card(r) for r in patron_requests(patron=patron)]
+    return page(request, "portal/home.html", {
+        "patron_name": patron.full_name,
+        "current": [c for c in cards if c["open"]],
+        "past": [c for c in cards if not c["open"]]})
+
+
+def _patron_action(request, pk, patron, service, done: str):
+    obj = patron_request(patron=patron, pk=pk)
+    if obj is None:
+        raise Http404
+    try:
+        service(patron=patron, request=obj)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done % {"number": obj.number})
+    return redirect("portal:home")
+
+
+@require_POST
+@access.patron_required
+def cancel(request, pk, *, patron):
+    return _patron_action(request, pk, patron, patron_request_cancel,
+                          _("Request %(number)s is cancelled."))
+
+
+@require_POST
+@access.patron_required
+def renew(request, pk, *, patron):
+    return _patron_action(request, pk, patron, patron_request_renew, _(
+        "Renewal of %(number)s asked from the lending library: you will see its answer "
+        "here and by e-mail."))
 
 
 def _office_allowed(patron) -> bool:
