@@ -3,6 +3,9 @@ parses input and calls one service; state changes only on POST."""
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -22,6 +25,7 @@ from portal.intake import (
     copyright_declaration,
     intake_request_create,
 )
+from portal.openurl import parse_openurl
 from portal.presenters import request_card
 from portal.selectors import patron_request, patron_requests
 from portal.services import (
@@ -33,6 +37,8 @@ from portal.services import (
     sign_in_link_send,
     sign_in_link_use,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def page(request, template: str, context: dict | None = None, *, status: int = 200):
@@ -186,6 +192,17 @@ def request_form(request, *, patron):
         "refused": any(c.refuses for c in checks) and request.method == "POST",
         "office_address": patron.office_address if _office_allowed(patron) else ""},
         status=400 if request.method == "POST" and (form.errors or checks) else 200)
+
+
+def openurl(request):
+    """/openurl from a discovery system: the request form, prefilled (after sign-in)."""
+    try:
+        fields = parse_openurl(request.GET)
+    except Exception:  # a discovery system's odd link must never be an error page
+        logger.warning("OpenURL not understood: %s", request.GET.urlencode()[:1000],
+                       exc_info=True)
+        fields = {}
+    return redirect(reverse("portal:request") + ("?" + urlencode(fields) if fields else ""))
 
 
 @require_POST
