@@ -1,10 +1,18 @@
+import secrets
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kauko.admin_mixins import InstitutionScopedAdmin, is_operator
-from portal.models import PatronPin, PortalSettings
-from portal.services import MIN_PIN_LENGTH
+from portal.models import ApiClient, PatronPin, PortalSettings
+from portal.services import (
+    API_TOKEN_PREFIX,
+    MIN_PIN_LENGTH,
+    api_client_new_token,
+    hash_api_token,
+)
 
 
 class PatronPinForm(forms.ModelForm):
@@ -63,3 +71,35 @@ class PortalSettingsAdmin(admin.ModelAdmin):
 
 
 
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(InstitutionScopedAdmin):
+    list_display = ["name", "scopes", "token_prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["name", "scopes", "token_prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["token_prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke", "issue_new_token"]
+
+    def save_model(self, request, obj, form, change):
+        token = None
+        if not change:
+            token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+            obj.token_hash, obj.token_prefix = hash_api_token(token), token[:12]
+        super().save_model(request, obj, form, change)
+        if token:
+            messages.warning(request, _(
+                "The token of %(name)s, shown only now (copy it; only its hash is kept): "
+                "%(token)s") % {"name": obj.name, "token": token})
+
+    @admin.action(description=_("Revoke: the token stops working at once"))
+    def revoke(self, request, queryset):
+        n = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        messages.success(request, _("%(n)s API clients revoked.") % {"n": n})
+
+    @admin.action(description=_("Issue a new token (the old one stops working)"))
+    def issue_new_token(self, request, queryset):
+        for client in queryset:
+            token = api_client_new_token(client=client)
+            messages.warning(request, _(
+                "The new token of %(name)s, shown only now: %(token)s") % {
+                "name": client.name, "token": token})

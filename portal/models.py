@@ -107,3 +107,57 @@ class SignInLink(InstitutionScoped):
     class Meta:
         verbose_name = _("sign-in link")
         verbose_name_plural = _("sign-in links")
+
+
+class ApiClient(InstitutionScoped):
+    """An outside system (a library's own request form, a discovery layer) that creates and
+    reads borrowing requests through the intake API with `Authorization: Bearer <token>`.
+    The token is shown once, when the client is added; only its hash is kept."""
+
+    class Scope(models.TextChoices):
+        WRITE = "requests:write", _("Create borrowing requests")
+        READ = "requests:read", _("Read borrowing requests")
+
+    name = models.CharField(_("name"), max_length=200)
+    scopes = models.CharField(
+        _("scopes"), max_length=200, default="requests:write requests:read",
+        help_text=_("Space-separated: requests:write (create), requests:read (read)."))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(_("token starts with"), max_length=12, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def scope_set(self) -> set[str]:
+        return set(self.scopes.split())
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST with an Idempotency-Key, given again to a retry."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    body_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "key"],
+                                               name="uniq_idempotency_key")]
+
+    def __str__(self):
+        return self.key

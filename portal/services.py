@@ -25,7 +25,7 @@ from ill.borrowing.services import borrowing_request_cancel, borrowing_request_r
 from ill.models import BorrowingRequest, Source
 from kauko.errors import DomainError
 from patrons.models import Patron
-from portal.models import PatronPin, SignInLink
+from portal.models import ApiClient, PatronPin, SignInLink
 from portal.presenters import CANCELLABLE
 from portal.selectors import patron_by_identifier
 
@@ -149,3 +149,40 @@ def patron_request_renew(*, patron: Patron, request: BorrowingRequest) -> Borrow
         raise DomainError(_("That is not your request."))
     return borrowing_request_request_renewal(request=request, by_patron=True,
                                              source=Source.PATRON)
+
+
+# --- API clients ---------------------------------------------------------------------------------
+
+API_TOKEN_PREFIX = "kauko_"
+
+
+def hash_api_token(token: str) -> str:
+    return _hash_token(token)
+
+
+def api_client_create(*, institution, name: str, scopes: str = "requests:write requests:read",
+                      token: str | None = None) -> tuple[ApiClient, str]:
+    """A new API client and its token (shown once: only the hash is kept). `token` only
+    for the demo, which prints a known one."""
+    token = token or API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    client = ApiClient.objects.create(institution=institution, name=name, scopes=scopes,
+                                      token_hash=_hash_token(token), token_prefix=token[:12])
+    return client, token
+
+
+def api_client_new_token(*, client: ApiClient) -> str:
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    client.token_hash, client.token_prefix = _hash_token(token), token[:12]
+    client.save(update_fields=["token_hash", "token_prefix"])
+    return token
+
+
+def api_client_authenticate(*, token: str) -> ApiClient | None:
+    """The active client this token belongs to (its last use noted), or None."""
+    client = (ApiClient.objects.select_related("institution")
+              .filter(token_hash=_hash_token(token or ""), revoked_at__isnull=True).first())
+    if client is not None:
+        now = timezone.now()
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        client.last_used_at = now
+    return client

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from workbench.demo import demo_patron_logins, seed_demo
+from workbench.demo import demo_api_tokens, demo_patron_logins, seed_demo
 
 
 class Command(BaseCommand):
@@ -19,3 +19,6 @@ class Command(BaseCommand):
             width = max(len(card) for card, *_ in patrons)
             for card, pin, who, where in patrons:
                 self.stdout.write(f"  {card.ljust(width)}  {pin}  {who}, {where}")
+        for name, token in demo_api_tokens():
+            self.stdout.write(self.style.SUCCESS("API client (Authorization: Bearer TOKEN):"))
+            self.stdout.write(f"  {token}  {name}")
