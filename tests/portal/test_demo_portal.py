@@ -30,5 +30,16 @@ def test_make_run_prints_demo_patrons_with_pins_and_an_api_token_that_work(capsy
         HTTP_IDEMPOTENCY_KEY="readme-1")
     assert response.status_code == 201, response.content
     assert BorrowingRequest.objects.get(number=response.json()["number"]).source == Source.API
+    replay = api.post("/api/borrowing-requests/", json.dumps({
+        "patron": "OTA-P0003", "type": "copy", "pickup_desk": "MAIN-DESK",
+        "citation": {"title": "Scientometrics", "article_title": "Counting citations",
+                     "year": "2024"}}), content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="readme-1")
+    assert replay.json() == response.json()
+    own = api.post("/api/borrowing-requests/", json.dumps({
+        "patron": "OTA-P0003", "type": "loan", "pickup_desk": "MAIN-DESK",
+        "citation": {"title": "Design Patterns", "isbn": "978-0-201-63361-0"}}),
+        content_type="application/json")
+    assert own.status_code == 409 and own.json()["checks"][0]["code"] == "own_holdings"
     call_command("seed_demo")  # again: nothing new, the token still works
     assert api.get("/api/borrowing-requests/?patron=OTA-P0003").status_code == 200
