@@ -25,6 +25,7 @@ from portal.intake import (
     copyright_declaration,
     intake_request_create,
 )
+from portal.oidc import PatronOIDCStart, oidc_enabled, patron_from_callback
 from portal.openurl import parse_openurl
 from portal.presenters import request_card
 from portal.selectors import patron_request, patron_requests
@@ -64,8 +65,30 @@ def sign_in(request):
         else:
             access.sign_in(request, patron)
             return redirect(next_url)
-    return page(request, "portal/sign_in.html", {"form": form, "next": next_url},
+    return page(request, "portal/sign_in.html", {"form": form, "next": next_url,
+                                                 "oidc": oidc_enabled()},
                 status=400 if form.errors else 200)
+
+
+def oidc_start(request):
+    if not oidc_enabled():
+        raise Http404
+    return PatronOIDCStart.as_view()(request)
+
+
+def oidc_callback(request):
+    if not oidc_enabled():
+        raise Http404
+    patron = patron_from_callback(request)
+    if patron is None:
+        messages.error(request, _("Signing in with your campus account did not work, or the "
+                                  "account is not linked to a library card here. Sign in "
+                                  "with your card and PIN, or ask the library."))
+        return redirect("portal:sign_in")
+    next_url = access.safe_next(request, request.session.pop("oidc_login_next", None),
+                                reverse("portal:home"))
+    access.sign_in(request, patron)
+    return redirect(next_url)
 
 
 def sign_in_link(request):
