@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "patrons",
     "circulation",
     "ill",
+    "portal",
     "workbench",
 ]
 
@@ -225,3 +226,20 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+
+# Patrons' campus single sign-on (OpenID Connect, mozilla-django-oidc; see portal/oidc.py).
+# Offered on the portal's sign-in page only when the provider, the client and the institution
+# are set. PORTAL_OIDC_CLAIM names the claim that holds a patron's card number or identifier.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile")
+# A provider with a single signing key may leave "kid" out of its tokens: then set it false.
+OIDC_VERIFY_KID = env_bool("OIDC_VERIFY_KID", True)
+OIDC_AUTHENTICATION_CALLBACK_URL = "portal:oidc_callback"
+PORTAL_OIDC_CLAIM = os.environ.get("PORTAL_OIDC_CLAIM", "sub")
+PORTAL_OIDC_INSTITUTION = os.environ.get("PORTAL_OIDC_INSTITUTION", "")  # its code, e.g. OTA

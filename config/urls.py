@@ -7,6 +7,7 @@ from config import views
 from config.middleware import PARTNER_PATH
 from ill.inbound import views as iso_views
 from ill.outbox import views as outbox_views
+from portal import views as portal_views
 
 admin.site.site_header = "Kauko"
 admin.site.site_title = "Kauko"
@@ -28,4 +29,6 @@ urlpatterns = [
     path("", include("ill.urls")),
     path("api/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("my/", include("portal.urls")),
+    path("openurl", portal_views.openurl, name="openurl"),
 ]

@@ -55,6 +55,7 @@ ROLE_RULES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("patrons", "patronidentifier", ALL),
         ("patrons", "block", ALL),
         ("patrons", "*", VIEW),
+        ("portal", "patronpin", ALL),
         ("ill", "*", VIEW),
         ("kauko", "sentletter", VIEW),
     ],
@@ -68,6 +69,8 @@ ROLE_RULES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("kauko", "sentletter", VIEW),
         ("ill", "*", VIEW),
         ("django_celery_beat", "*", VIEW),
+        ("portal", "portalsettings", ALL),
+        ("portal", "apiclient", ALL),
     ],
 }
 

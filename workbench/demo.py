@@ -37,6 +37,8 @@ from kauko import roles
 from kauko.models import Institution, StaffUser
 from partners.models import Partner, WorkflowProfile
 from patrons.models import Block, Patron, PatronGroup
+from portal.models import ApiClient, PatronPin
+from portal.services import api_client_create, hash_api_token
 
 DEMO_PASSWORD = "kauko-demo"
 OPERATOR_USERNAME = "operator"
@@ -489,6 +491,7 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
     seed_partners(institutions)
     seed_borrowing(institutions)
     seed_lending(institutions)
+    seed_portal(institutions)
     seed_operator()
     logins = []
     for spec in INSTITUTIONS:
@@ -533,3 +536,52 @@ def seed_lending(institutions: dict[str, Institution]) -> None:
                 institution=inst, partner=nrl, partner_request_id=partner_request_id,
                 citation=citation, user=rs_staff, requested_delivery="Mail",
                 partner_note="Please send by mail.")
+
+
+# --- the patron portal ------------------------------------------------------------------------
+
+DEMO_PIN = "1234"
+# Patrons printed beside the staff logins (every demo patron has the PIN).
+DEMO_PORTAL_PATRONS = [("0003", "student"), ("0001", "staff, office delivery"),
+                       ("0007", "blocked"), ("0009", "card expired")]
+
+
+# The demo's API client of OTA, with a token known in advance so the README's curl examples
+# work against `make run` (a real client's token is random and shown once).
+DEMO_API_CLIENT = "OTA request form (demo)"
+DEMO_API_TOKEN = "kauko_demo_ota_token"
+
+
+def seed_portal(institutions: dict[str, Institution]) -> None:
+    """Every demo patron gets the PIN 1234 (set once: a PIN changed later stays); OTA gets
+    an API client with the demo token."""
+    ota = institutions.get("OTA")
+    if ota and not ApiClient.objects.filter(token_hash=hash_api_token(DEMO_API_TOKEN)).exists():
+        api_client_create(institution=ota, name=DEMO_API_CLIENT, token=DEMO_API_TOKEN)
+    for inst in institutions.values():
+        for patron in Patron.objects.filter(institution=inst):
+            pin, created = PatronPin.objects.get_or_create(
+                patron=patron, defaults={"institution": inst})
+            if created:
+                pin.set_pin(DEMO_PIN)
+                pin.save()
+
+
+def demo_api_tokens() -> list[tuple[str, str]]:
+    """(client name, token) of the demo's API clients that still work."""
+    live = ApiClient.objects.filter(token_hash=hash_api_token(DEMO_API_TOKEN),
+                                    revoked_at__isnull=True).first()
+    return [(f"{live.name}, {live.institution.name}", DEMO_API_TOKEN)] if live else []
+
+
+def demo_patron_logins() -> list[tuple[str, str, str, str]]:
+    """(card, PIN, who, where) for the portal at /my/."""
+    logins = []
+    for spec in INSTITUTIONS:
+        for suffix, what in DEMO_PORTAL_PATRONS:
+            patron = Patron.objects.filter(institution__code=spec.code,
+                                           barcode=f"{spec.code}-P{suffix}").first()
+            if patron:
+                logins.append((patron.barcode, DEMO_PIN, f"{patron.full_name} ({what})",
+                               spec.name))
+    return logins

@@ -13,7 +13,7 @@ def borrowing_list(*, institution):
         .select_related("patron", "partner")
         .only("number", "title", "article_title", "author", "request_type", "status",
               "created_at", "patron_due_date", "needs_attention", "status_changed_at",
-              "version", "patron__first_name", "patron__last_name", "patron__barcode",
+              "version", "source", "patron__first_name", "patron__last_name", "patron__barcode",
               "partner__name", "institution_id")
     )
 

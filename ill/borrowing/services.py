@@ -579,7 +579,8 @@ def _sync_loan_due_date(request) -> None:
 
 
 def borrowing_request_cancel(*, request, reason: str, user, version=None,
-                             notify_patron: bool = False, by_patron: bool = False):
+                             notify_patron: bool = False, by_patron: bool = False,
+                             source=Source.STAFF):
     """Cancel. Once a partner has the request (and its profile says so) we must ask it
     first: the request waits for its answer."""
     if not reason.strip():
@@ -595,7 +596,7 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
                 patron_letter(r, "patron_cancellation_notice", user)
 
         return change_state(request=request, transition="ask_to_cancel", user=user,
-                            version=version, apply=ask, note=reason)
+                            version=version, apply=ask, note=reason, source=source)
 
     def apply(r):
         r.reason = reason
@@ -614,7 +615,7 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
 
     return change_state(request=request,
                         transition="cancel_by_patron" if by_patron else "cancel_by_staff",
-                        user=user, version=version, apply=apply,
+                        user=user, version=version, apply=apply, source=source,
                         note=reason if not never_taken else _(
                             "%(reason)s (The partner never took the request: cancelled at "
                             "once.)") % {"reason": reason})

@@ -15,7 +15,7 @@ from ill.borrowing.actions import BY_NAME, valid_actions
 from ill.borrowing.filters import QUEUES, BorrowingRequestFilter
 from ill.borrowing.forms import BorrowingRequestCreateForm, EditForm
 from ill.borrowing.selectors import borrowing_detail, borrowing_list, queue_counts
-from ill.models import BorrowingRequest
+from ill.models import BorrowingRequest, Source
 from kauko.access import require_perm, staff_institution
 from kauko.errors import DomainError
 from kauko.formats import short_date
@@ -39,10 +39,13 @@ def _list_rows(rows):
     200-row page's time."""
     status = {k: str(v) for k, v in BorrowingRequest.Status.choices}
     kind = {k: str(v) for k, v in BorrowingRequest.Type.choices}
+    # Where a request came from, said only when it is not staff's own (the review queue).
+    came_from = {k: str(v) for k, v in Source.choices if k != Source.STAFF}
     detail = reverse("ill:borrowing_detail", args=[0])[:-2]  # ".../borrowing/" + pk + "/"
     for r in rows:
         r.status_label = status.get(r.status, r.status)
         r.type_label = kind.get(r.request_type, r.request_type)
+        r.source_label = came_from.get(r.source, "")
         r.url = f"{detail}{r.pk}/"
         r.due_text = short_date(r.patron_due_date)
         r.created_text = short_date(r.created_at)

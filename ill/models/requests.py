@@ -88,6 +88,7 @@ class Source(models.TextChoices):
     PATRON = "patron", _("Patron")
     PARTNER = "partner", _("Partner")
     SYSTEM = "system", _("Automatic")
+    API = "api", _("Outside system (API)")
 
 
 class RequestRecord(models.Model):
