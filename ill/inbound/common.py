@@ -3,6 +3,8 @@ ERROR confirmation, and the note of a message that changes nothing."""
 
 from __future__ import annotations
 
+from django.db import connection
+
 from ill import iso18626 as iso
 from ill.models import Source
 from ill.workflow import record
@@ -35,6 +37,17 @@ def message_on(request, stored, note: str) -> None:
 
 
 
+
+
+def row_lock(alias: str = "") -> str:
+    """The clause that locks the routed request's row, on databases that lock rows (not
+    SQLite, which serialises writers anyway): messages about one request are handled one at
+    a time, each seeing what the one before wrote."""
+    if not connection.features.has_select_for_update:
+        return ""
+    if alias and connection.features.has_select_for_update_of:
+        return f" FOR UPDATE OF {alias}"
+    return " FOR UPDATE"
 
 
 def in_model_order(model, attnames) -> tuple[str, ...]:

@@ -21,8 +21,10 @@ action/reason and status) changes nothing the second time and gets the stored co
 
 from __future__ import annotations
 
+import codecs
 import functools
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 
@@ -34,7 +36,7 @@ from django.utils.translation import gettext as _
 from ill import iso18626 as iso
 from ill.inbound import requester, supplier
 from ill.inbound.common import ET, Refusal
-from ill.models import IsoMessage
+from ill.models import IsoMessage, LendingRequest
 from ill.outbox.wire import agency_text, summary_fields
 from ill.workflow import flag
 from kauko.db import insert
@@ -43,6 +45,11 @@ from kauko.models import Institution
 from partners.models import Partner
 
 ACCEPTED_CONTENT_TYPES = {"application/xml", "text/xml"}
+
+# The longest request id a partner may give: what our lending requests and the message log
+# keep (longer ids could not be stored whole, so they could not be matched again).
+MAX_REQUEST_ID = min(IsoMessage._meta.get_field("requesting_agency_request_id").max_length,
+                     LendingRequest._meta.get_field("partner_request_id").max_length)
 
 
 def max_bytes() -> int:
@@ -60,6 +67,31 @@ class Reply:
 
 def _plain(status: int, text: str) -> Reply:
     return Reply(status, text.encode("utf-8"), "text/plain; charset=utf-8")
+
+
+# How XML says its encoding (XML 1.0 appendix F): a byte-order mark, the pattern of "<?"
+# in a wide encoding, else the declaration (UTF-8 when there is none).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+_WIDE = ((b"<\0\0\0", "utf-32-le"), (b"\0\0\0<", "utf-32-be"), (b"<\0?\0", "utf-16-le"),
+         (b"\0<\0?", "utf-16-be"))
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
+
+
+def xml_text(data: bytes) -> str:
+    """The message as text for storing: decoded in its own encoding (a UTF-16 message read
+    as UTF-8 is full of NUL characters, which PostgreSQL cannot store), never with a NUL."""
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None) or next(
+        (enc for start, enc in _WIDE if data.startswith(start)), None)
+    if encoding is None:
+        declared = _DECLARED.match(data[:200])
+        encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        text = data.decode(encoding, "replace")
+    except LookupError:
+        text = data.decode("utf-8", "replace")
+    return text.replace("\0", "\ufffd")
 
 
 def receive(*, body: bytes, content_type: str, token: str = "") -> Reply:
@@ -93,7 +125,7 @@ def _store_unreadable(exc: iso.Iso18626Error, body: bytes, confirmation: bytes) 
         requesting_agency_request_id=(header.requesting_agency_request_id or "")[:100]
         if header else "",
         timestamp=header.timestamp if header else None,
-        raw=body.decode("utf-8", "replace"), confirmation_raw=confirmation.decode("utf-8"),
+        raw=xml_text(body), confirmation_raw=confirmation.decode("utf-8"),
         confirmation_status="ERROR", error_type=exc.error_type.value,
         error_value=exc.error_value, summary=_("Unreadable message")[:300], http_status=200)
 
@@ -126,45 +158,56 @@ def _handle(message: iso.Message, token: str) -> Reply:
     body = message.body
     summary = summary_fields(body)
     key = idempotency_key(message, summary)
+    for attempt in range(2):
+        try:
+            return _handle_once(message, token, key, summary)
+        except IntegrityError:
+            # The same message again: answer what the first delivery was answered.
+            replay = _stored_confirmation(key)
+            if replay is not None:
+                return Reply(200, replay)
+            # Else a message about the same request committed first (its row lock was
+            # waited for, or the database has none): once more, now that it is there.
+            if attempt:
+                return _plain(503, "Another message about this request was handled at the "
+                                   "same moment: send this one again.")
+    raise AssertionError("unreachable")
+
+
+def _handle_once(message: iso.Message, token: str, key: str, summary: dict) -> Reply:
+    body = message.body
     recipient, sender, we_supply = _sides(body)
     stored = IsoMessage(
         direction=IsoMessage.Direction.IN, idempotency_key=key,
         version=message.version.value, sender=agency_text(sender)[:150],
         recipient=agency_text(recipient)[:150],
         requesting_agency_request_id=(body.header.requesting_agency_request_id or "")[:100],
-        timestamp=body.header.timestamp, raw=message.raw.decode("utf-8", "replace"),
+        timestamp=body.header.timestamp, raw=xml_text(message.raw),
         http_status=200, **summary)
     try:
-        try:
-            with transaction.atomic():
-                _dispatch(message, stored, recipient, sender, we_supply, token)
-                # Stored last, in the same transaction as the effect: the unique key makes
-                # a replay fail here and roll back whatever it did, even one that raced the
-                # first delivery (it waited on the request's row lock meanwhile).
-                _store(stored, message, iso.confirmation_for(message))
-        except Refusal as refusal:
-            # Whatever the message had begun to change went with the transaction above
-            # (one transaction and no savepoint keeps the common case at the fewest round
-            # trips); the message and its ERROR answer are kept in one of their own.
-            with transaction.atomic():
-                # A partner's message is never refused and forgotten: the request it was
-                # about is flagged with why (the conversation shows the message itself).
-                request, reason = refusal.flag or (
-                    stored.borrowing_request or stored.lending_request,
-                    _("We refused a message from the partner (%(what)s): %(why)s") % {
-                        "what": stored.summary, "why": refusal.error_value})
-                if request is not None:
-                    flag(request=request, reason=reason)
-                stored.error_type = str(refusal.error_type)
-                stored.error_value = refusal.error_value
-                _store(stored, message, iso.confirmation_for(
-                    message, iso.MessageStatus.ERROR, refusal.error_type, refusal.error_value))
-    except IntegrityError:
-        # The same message again: answer what the first delivery was answered.
-        replay = _stored_confirmation(key)
-        if replay is None:
-            raise
-        return Reply(200, replay)
+        with transaction.atomic():
+            _dispatch(message, stored, recipient, sender, we_supply, token)
+            # Stored last, in the same transaction as the effect: the unique key makes
+            # a replay fail here and roll back whatever it did, even one that raced the
+            # first delivery (it waited on the request's row lock meanwhile).
+            _store(stored, message, iso.confirmation_for(message))
+    except Refusal as refusal:
+        # Whatever the message had begun to change went with the transaction above
+        # (one transaction and no savepoint keeps the common case at the fewest round
+        # trips); the message and its ERROR answer are kept in one of their own.
+        with transaction.atomic():
+            # A partner's message is never refused and forgotten: the request it was
+            # about is flagged with why (the conversation shows the message itself).
+            request, reason = refusal.flag or (
+                stored.borrowing_request or stored.lending_request,
+                _("We refused a message from the partner (%(what)s): %(why)s") % {
+                    "what": stored.summary, "why": refusal.error_value})
+            if request is not None:
+                flag(request=request, reason=reason)
+            stored.error_type = str(refusal.error_type)
+            stored.error_value = refusal.error_value
+            _store(stored, message, iso.confirmation_for(
+                message, iso.MessageStatus.ERROR, refusal.error_type, refusal.error_value))
     return Reply(200, stored.confirmation_raw.encode("utf-8"))
 
 
@@ -198,6 +241,11 @@ def _dispatch(message, stored, recipient, sender, we_supply, token) -> None:
             "agency": agency_text(recipient)})
     stored.partner = partner
     _authenticate(partner, body, token)
+    rid = body.header.requesting_agency_request_id or ""
+    if len(rid) > MAX_REQUEST_ID:
+        raise Refusal(ET.UNRECOGNISED_DATA_VALUE, _(
+            "requestingAgencyRequestId: longer than %(max)s characters") % {
+            "max": MAX_REQUEST_ID})
     try:
         if isinstance(body, iso.Request):
             requester.on_request(message, stored, institution, partner)

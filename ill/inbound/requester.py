@@ -4,16 +4,28 @@ a requesting-agency message (RAM) moves one, always through the lending services
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django.db import connection
 from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
-from ill.inbound.common import ET, PARTNER, ROUTING_FIELDS, Refusal, in_model_order, message_on
+from ill.inbound.common import (
+    ET,
+    PARTNER,
+    ROUTING_FIELDS,
+    Refusal,
+    in_model_order,
+    message_on,
+    row_lock,
+)
 from ill.lending import services as ls
 from ill.models import LendingRequest
 
 LR = LendingRequest
+
+_cost = LR._meta.get_field("max_cost")
+MAX_COST = Decimal(10) ** (_cost.max_digits - _cost.decimal_places)
 
 
 def _address_text(address) -> str:
@@ -62,6 +74,10 @@ def on_request(message, stored, institution, partner) -> None:
         info.service_type, LR.ServiceType.LOAN)
     delivery = body.requested_delivery_info[0] if body.requested_delivery_info else None
     costs = body.billing_info.maximum_costs if body.billing_info else None
+    if costs is not None and abs(costs.monetary_value) >= MAX_COST:
+        raise Refusal(ET.UNRECOGNISED_DATA_VALUE, _(
+            "maximumCosts: %(value)s is more than we can record") % {
+            "value": costs.monetary_value})
     notes = [info.note or ""]
     if info.request_type == iso.RequestType.RETRY and info.requesting_agency_previous_request_id:
         notes.append(_("Retry of request %(id)s.") % {
@@ -81,8 +97,11 @@ def on_request(message, stored, institution, partner) -> None:
 def _lending_for(institution, partner, rid: str) -> LendingRequest:
     # One plain query with the routing fields (as for supplier messages, see _attempt).
     fields = in_model_order(LR, (*ROUTING_FIELDS, "partner_request_id"))
+    # Locked for the message's transaction (where the database can): two messages about one
+    # request are handled one after the other, so each sees what the other wrote (two
+    # StatusRequests at once would otherwise both take the same outbox sequence number).
     sql = (f"SELECT {', '.join(fields)} FROM {LR._meta.db_table} WHERE institution_id = %s "
-           f"AND partner_id = %s AND partner_request_id = %s LIMIT 1")
+           f"AND partner_id = %s AND partner_request_id = %s LIMIT 1{row_lock()}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [institution.pk, partner.pk, rid])
         row = cursor.fetchone()

@@ -13,7 +13,15 @@ from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.borrowing import services as bs
-from ill.inbound.common import ET, PARTNER, ROUTING_FIELDS, Refusal, in_model_order, message_on
+from ill.inbound.common import (
+    ET,
+    PARTNER,
+    ROUTING_FIELDS,
+    Refusal,
+    in_model_order,
+    message_on,
+    row_lock,
+)
 from ill.models import BorrowingRequest, RotaEntry
 from ill.outbox.wire import first_url
 from ill.workflow import flag
@@ -77,7 +85,8 @@ def on_sam(body: iso.SupplyingAgencyMessage, stored, institution, partner) -> No
 
 def _attempt(rid: str, institution) -> RotaEntry | None:
     """The rota entry sent under `rid`, with the routing fields of its request (others
-    load on demand). One plain query: this runs for every supplier message."""
+    load on demand). One plain query: this runs for every supplier message. The request's
+    row stays locked for the message's transaction (see `row_lock`)."""
     # from_db() takes the values in the model's field order.
     entry_fields = in_model_order(RotaEntry, ("id", "outcome", "partner_id", "attempt_id",
                                                "position", "request_id"))
@@ -85,7 +94,7 @@ def _attempt(rid: str, institution) -> RotaEntry | None:
     columns = ", ".join([*(f"e.{c}" for c in entry_fields), *(f"r.{c}" for c in request_fields)])
     sql = (f"SELECT {columns} FROM {RotaEntry._meta.db_table} e "
            f"JOIN {BR._meta.db_table} r ON r.id = e.request_id "
-           f"WHERE e.attempt_id = %s AND r.institution_id = %s LIMIT 1")
+           f"WHERE e.attempt_id = %s AND r.institution_id = %s LIMIT 1{row_lock('r')}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [rid, institution.pk])
         row = cursor.fetchone()

@@ -1,0 +1,157 @@
+"""The partner endpoint under attack and strain (issue 13, points 5-11): every message gets
+a proper answer, credentials are masked, checked cheaply and in constant time, replays are
+told from forgeries, and what strangers post is bounded and pruned."""
+
+import io
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.db.models.signals import pre_save
+
+from ill import iso18626 as iso
+from ill.models import IsoMessage, LendingRequest, OutboxMessage
+from tests.ill.inbound.test_iso_endpoint import error_of, ram, request_msg
+from tests.ill.iso_world import ok_answer, post_in
+
+pytestmark = pytest.mark.django_db
+ET = iso.ErrorType
+
+
+def post(client, data, **extra):
+    return client.post("/iso18626", data, content_type="application/xml", **extra)
+
+
+def answer_of(response):
+    assert response.status_code == 200, response.content
+    return iso.parse(response.content).body
+
+
+# --- 8. no 500s ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-32-le"])
+def test_a_message_in_utf16_or_utf32_is_answered_and_stored_readably(client, world, encoding):
+    text = request_msg("WIDE-1").decode("utf-8").replace('encoding="UTF-8"',
+                                                         f'encoding="{encoding.upper()}"')
+    conf = answer_of(post(client, text.encode(encoding)))
+    assert conf.is_ok, conf.error_data
+    stored = IsoMessage.objects.get(direction="in")
+    # Read as UTF-8 it was full of NUL characters, which PostgreSQL refuses to store.
+    assert "\x00" not in stored.raw and "<ill:requestingAgencyRequestId>WIDE-1<" in stored.raw
+    assert LendingRequest.objects.get().partner_request_id == "WIDE-1"
+
+
+def test_an_unreadable_message_with_nul_characters_is_stored_without_them(world):
+    data = request_msg("NUL-1").decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    data = data.replace("<ill:timestamp>", "<ill:nothing>").replace(
+        "</ill:timestamp>", "</ill:nothing>").encode("utf-16")
+    _reply, conf = post_in(data)
+    assert error_of(conf)[0] == ET.BADLY_FORMED_MESSAGE  # no timestamp
+    assert "\x00" not in IsoMessage.objects.get().raw
+
+
+def test_a_request_id_longer_than_we_can_keep_is_refused_not_a_server_error(client, world):
+    rid = "X" * 101
+    kind, value = error_of(answer_of(post(client, request_msg(rid))))
+    assert kind == ET.UNRECOGNISED_DATA_VALUE and "longer than 100" in value
+    assert not LendingRequest.objects.exists()
+    stored = IsoMessage.objects.get()
+    assert stored.confirmation_status == "ERROR" and len(stored.requesting_agency_request_id) == 100
+    # 100 is still fine.
+    assert answer_of(post(client, request_msg("Y" * 100))).is_ok
+
+
+def test_a_maximum_cost_we_cannot_record_is_refused(client, world):
+    data = request_msg("COST-1").replace(
+        b"</ill:serviceInfo>",
+        b"</ill:serviceInfo><ill:billingInfo><ill:maximumCosts><ill:currencyCode>EUR"
+        b"</ill:currencyCode><ill:monetaryValue>123456789</ill:monetaryValue>"
+        b"</ill:maximumCosts></ill:billingInfo>")
+    kind, value = error_of(answer_of(post(client, data)))
+    assert "maximumCosts" in value and not LendingRequest.objects.exists()
+
+
+@pytest.fixture
+def lent(world, wire, django_capture_on_commit_callbacks):
+    """KAISA's lending request from OTA's request L-1 (what KAISA sends is confirmed OK)."""
+    wire.answer = ok_answer
+    with django_capture_on_commit_callbacks(execute=True):
+        _r, conf = post_in(request_msg("L-1"))
+    assert conf.is_ok
+    return LendingRequest.objects.get()
+
+
+def _collide(times):
+    """Another message about the same request takes the outbox's next sequence number
+    between our reading it and our writing it (what two concurrent StatusRequests did)."""
+    left = [times]
+
+    def handler(sender, instance, **kwargs):
+        if left[0] and instance.xml != "<x/>" and instance.chain.startswith("l:"):
+            left[0] -= 1
+            other = IsoMessage.objects.create(direction="out", institution=instance.institution)
+            OutboxMessage.objects.create(
+                message=other, institution=instance.institution, partner=instance.partner,
+                chain=instance.chain, sequence=instance.sequence, url=instance.url, xml="<x/>")
+
+    pre_save.connect(handler, sender=OutboxMessage, dispatch_uid="collide", weak=False)
+    return handler
+
+
+@pytest.fixture
+def colliding():
+    yield _collide
+    pre_save.disconnect(sender=OutboxMessage, dispatch_uid="collide")
+
+
+def test_concurrent_status_requests_on_one_request_are_both_answered(
+        world, lent, colliding, django_capture_on_commit_callbacks):
+    before = OutboxMessage.objects.filter(lending_request=lent).count()
+    colliding(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        reply, conf = post_in(ram("L-1", iso.Action.STATUS_REQUEST))
+    assert reply.status == 200 and conf.is_ok, conf
+    rows = OutboxMessage.objects.filter(lending_request=lent).order_by("sequence")
+    assert rows.count() == before + 1
+    assert [r.sequence for r in rows] == list(range(1, before + 2))
+    assert rows.last().message.reason_for_message == "StatusRequestResponse"
+
+
+def test_a_message_that_keeps_colliding_is_answered_busy_not_a_server_error(
+        world, lent, colliding):
+    colliding(5)
+    reply, _conf = post_in(ram("L-1", iso.Action.STATUS_REQUEST))
+    assert reply.status == 503 and b"send this one again" in reply.body
+
+
+def _wsgi(data: bytes, **environ):
+    """Our whole stack as a WSGI server calls it, without the test client's help."""
+    env = {"REQUEST_METHOD": "POST", "PATH_INFO": "/iso18626", "SERVER_NAME": "testserver",
+           "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(data),
+           "wsgi.errors": io.StringIO(), "CONTENT_TYPE": "application/xml",
+           "HTTP_HOST": "testserver", **environ}
+    status = []
+    body = b"".join(WSGIHandler()(env, lambda s, headers, exc_info=None: status.append(s)))
+    return int(status[0].split()[0]), body
+
+
+def test_a_chunked_message_is_read_not_taken_for_an_empty_one(world):
+    # gunicorn de-chunks the body, gives no CONTENT_LENGTH and says the stream ends.
+    status, body = _wsgi(request_msg("CH-1"), HTTP_TRANSFER_ENCODING="chunked",
+                         **{"wsgi.input_terminated": True})
+    assert status == 200, body
+    assert iso.parse(body).body.is_ok
+    assert LendingRequest.objects.get().partner_request_id == "CH-1"
+
+
+def test_a_chunked_message_is_still_limited_in_size(world, settings):
+    settings.ISO18626_MAX_BYTES = 200
+    status, _body = _wsgi(request_msg("CH-2"), HTTP_TRANSFER_ENCODING="chunked",
+                          **{"wsgi.input_terminated": True})
+    assert status == 413
+
+
+def test_a_chunked_message_a_server_cannot_end_asks_for_a_length(world):
+    status, _body = _wsgi(request_msg("CH-3"), HTTP_TRANSFER_ENCODING="chunked")
+    assert status == 411
+    assert not LendingRequest.objects.exists()
