@@ -2,13 +2,16 @@
 a proper answer, credentials are masked, checked cheaply and in constant time, replays are
 told from forgeries, and what strangers post is bounded and pruned."""
 
+import importlib
 import io
 
 import pytest
+from django.apps import apps
 from django.core.handlers.wsgi import WSGIHandler
 from django.db.models.signals import pre_save
 
 from ill import iso18626 as iso
+from ill.inbound.endpoint import mask_credentials
 from ill.models import IsoMessage, LendingRequest, OutboxMessage
 from tests.ill.inbound.test_iso_endpoint import error_of, ram, request_msg
 from tests.ill.iso_world import ok_answer, post_in
@@ -155,3 +158,65 @@ def test_a_chunked_message_a_server_cannot_end_asks_for_a_length(world):
     status, _body = _wsgi(request_msg("CH-3"), HTTP_TRANSFER_ENCODING="chunked")
     assert status == 411
     assert not LendingRequest.objects.exists()
+
+
+# --- 7. credentials are masked before storing -------------------------------------------------
+
+
+@pytest.fixture
+def guarded(world):
+    partner = world.ota_at_kaisa
+    partner.inbound_account_id = "ota-account"
+    partner.set_inbound_security_code("s3cret-code")
+    partner.set_inbound_token("tok-123")
+    partner.save()
+    return partner
+
+
+def _auth(account="ota-account", code="s3cret-code"):
+    return iso.RequestingAgencyAuthentication(account_id=account, security_code=code)
+
+
+def test_credentials_are_masked_in_every_stored_message(world, guarded):
+    _r, conf = post_in(request_msg("M-1", auth=_auth()))
+    assert conf.is_ok
+    _r, conf = post_in(request_msg("M-2", auth=_auth(code="a-wrong-guess")))
+    assert conf.message_status == "ERROR"
+    unreadable = request_msg("M-3", auth=_auth()).replace(b"<ill:timestamp>", b"<ill:x>").replace(
+        b"</ill:timestamp>", b"</ill:x>")
+    _r, conf = post_in(unreadable)
+    assert error_of(conf)[0] == ET.BADLY_FORMED_MESSAGE
+    raws = list(IsoMessage.objects.filter(direction="in").values_list("raw", flat=True))
+    assert len(raws) == 3
+    for raw in raws:
+        assert "s3cret-code" not in raw and "a-wrong-guess" not in raw
+        assert "ota-account" not in raw
+        assert "<ill:securityCode>********</ill:securityCode>" in raw
+
+
+def test_the_message_log_in_the_admin_shows_no_security_code(admin_client, world, guarded):
+    post_in(request_msg("M-4", auth=_auth()))
+    message = IsoMessage.objects.get(direction="in")
+    page = admin_client.get(f"/admin/ill/isomessage/{message.pk}/change/")
+    assert page.status_code == 200
+    assert b"s3cret-code" not in page.content and b"********" in page.content
+
+
+def test_masking_keeps_the_xml_and_copes_with_odd_markup():
+    assert mask_credentials("<a><accountId>x</accountId><p:securityCode x='1'><![CDATA[y]]>"
+                            "</p:securityCode></a>") == (
+        "<a><accountId>********</accountId><p:securityCode x='1'>********</p:securityCode></a>")
+    # Cut short (a truncated message): hidden to the end.
+    assert mask_credentials("<a><securityCode>secr") == "<a><securityCode>********"
+
+
+def test_credentials_already_stored_are_masked_by_the_migration(world):
+    raw = request_msg("OLD-1", auth=_auth()).decode()
+    old = IsoMessage.objects.create(direction="in", raw=raw)
+    sent = IsoMessage.objects.create(direction="out", raw=raw)  # ours: the outbox's business
+    migration = importlib.import_module("ill.migrations.0004_mask_stored_credentials")
+    migration.mask(apps, None)
+    old.refresh_from_db()
+    sent.refresh_from_db()
+    assert "s3cret-code" not in old.raw and "<ill:securityCode>********<" in old.raw
+    assert sent.raw == raw
