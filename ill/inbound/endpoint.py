@@ -15,13 +15,15 @@ replays idempotent, stores and answers; `requester` (Request, RAM → lending se
 like a staff action would be — and answered ERROR, never "OK and ignored".
 
 Every message is stored raw with its confirmation, in the same transaction as its effect.
-The same message delivered twice (same recipient, sender, request id, kind, timestamp,
-action/reason and status) changes nothing the second time and gets the stored confirmation.
+The same message delivered twice (same recipient and sender, authenticated, same content
+to the last element) changes nothing the second time and gets the stored confirmation; a
+copy without the sender's credentials is refused, and never makes the real one a replay.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import functools
 import hashlib
 import re
@@ -165,23 +167,22 @@ def _sides(body):
     return h.supplying_agency_id, h.requesting_agency_id, True
 
 
-def idempotency_key(message: iso.Message, fields: dict | None = None) -> str:
+def idempotency_key(message: iso.Message) -> str:
+    """What makes a delivery the same message: its sender and recipient and its whole
+    content (every element but the credentials, and the timestamp exactly as written)."""
     body = message.body
     recipient, sender, _supplier = _sides(body)
-    h = body.header
-    stamp = h.timestamp_as_sent or (h.timestamp.isoformat() if h.timestamp else "")
-    fields = fields or summary_fields(body)
-    what = fields["action"] or fields["reason_for_message"]
+    header = dataclasses.replace(body.header, requesting_agency_authentication=None)
+    content = repr(dataclasses.replace(body, header=header))
     parts = [agency_text(recipient).lower(), agency_text(sender).lower(),
-             h.requesting_agency_request_id or "", body.kind.value, stamp, what,
-             fields["status"]]
+             body.header.timestamp_as_sent or "", content]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def _handle(message: iso.Message, token: str) -> Reply:
     body = message.body
     summary = summary_fields(body)
-    key = idempotency_key(message, summary)
+    key = idempotency_key(message)
     for attempt in range(2):
         try:
             return _handle_once(message, token, key, summary)
@@ -201,8 +202,10 @@ def _handle(message: iso.Message, token: str) -> Reply:
 def _handle_once(message: iso.Message, token: str, key: str, summary: dict) -> Reply:
     body = message.body
     recipient, sender, we_supply = _sides(body)
+    # The key is claimed only once the sender is authenticated (in _dispatch): a copy
+    # without credentials, refused, must not make the real message look like a replay.
     stored = IsoMessage(
-        direction=IsoMessage.Direction.IN, idempotency_key=key,
+        direction=IsoMessage.Direction.IN, idempotency_key=None,
         version=message.version.value, sender=agency_text(sender)[:150],
         recipient=agency_text(recipient)[:150],
         requesting_agency_request_id=(body.header.requesting_agency_request_id or "")[:100],
@@ -210,7 +213,7 @@ def _handle_once(message: iso.Message, token: str, key: str, summary: dict) -> R
         http_status=200, **summary)
     try:
         with transaction.atomic():
-            _dispatch(message, stored, recipient, sender, we_supply, token)
+            _dispatch(message, stored, recipient, sender, we_supply, token, key)
             # Stored last, in the same transaction as the effect: the unique key makes
             # a replay fail here and roll back whatever it did, even one that raced the
             # first delivery (it waited on the request's row lock meanwhile).
@@ -247,7 +250,7 @@ def _stored_confirmation(key: str) -> bytes | None:
     return raw.encode("utf-8") if raw else None
 
 
-def _dispatch(message, stored, recipient, sender, we_supply, token) -> None:
+def _dispatch(message, stored, recipient, sender, we_supply, token, key) -> None:
     body = message.body
     recipient_element = "supplyingAgencyId" if we_supply else "requestingAgencyId"
     sender_element = "requestingAgencyId" if we_supply else "supplyingAgencyId"
@@ -265,6 +268,7 @@ def _dispatch(message, stored, recipient, sender, we_supply, token) -> None:
             "agency": agency_text(recipient)})
     stored.partner = partner
     _authenticate(partner, body, token)
+    stored.idempotency_key = key
     rid = body.header.requesting_agency_request_id or ""
     if len(rid) > MAX_REQUEST_ID:
         raise Refusal(ET.UNRECOGNISED_DATA_VALUE, _(

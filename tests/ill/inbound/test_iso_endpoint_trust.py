@@ -220,3 +220,39 @@ def test_credentials_already_stored_are_masked_by_the_migration(world):
     sent.refresh_from_db()
     assert "s3cret-code" not in old.raw and "<ill:securityCode>********<" in old.raw
     assert sent.raw == raw
+
+
+# --- 6. a replay is the same sender, authenticated, with the same content ---------------------
+
+
+def test_an_unauthenticated_copy_sent_first_does_not_make_the_real_message_fail(
+        world, lent, guarded):
+    forged = iso.parse(ram("L-1", iso.Action.NOTIFICATION, note="real note")).body
+    genuine = iso.RequestingAgencyMessage(
+        header=iso.Header(**{**forged.header.__dict__,
+                             "requesting_agency_authentication": _auth()}),
+        action=forged.action, note=forged.note)
+    _r, conf = post_in(iso.build(forged, "1.2"))
+    assert "requestingAgencyAuthentication" in error_of(conf)[1]
+    _r, conf = post_in(iso.build(genuine, "1.2"))
+    assert conf.is_ok, conf.error_data
+    assert lent.history.filter(action="partner_message", note="real note").count() == 1
+    # Delivered again, it is a replay: the same answer, applied once.
+    reply, conf = post_in(iso.build(genuine, "1.2"))
+    assert conf.is_ok
+    assert lent.history.filter(action="partner_message", note="real note").count() == 1
+    # And a copy without credentials after it is still refused, not answered OK.
+    _r, conf = post_in(iso.build(forged, "1.2"))
+    assert conf.message_status == "ERROR"
+
+
+def test_two_different_notes_with_the_same_timestamp_are_both_applied(world, lent):
+    first = ram("L-1", iso.Action.NOTIFICATION, note="first note")
+    stamp = iso.parse(first).body.header.timestamp
+    second = iso.parse(ram("L-1", iso.Action.NOTIFICATION, note="second note")).body
+    second.header.timestamp = stamp
+    for data in (first, iso.build(second, "1.2")):
+        _r, conf = post_in(data)
+        assert conf.is_ok, conf.error_data
+    notes = set(lent.history.filter(action="partner_message").values_list("note", flat=True))
+    assert {"first note", "second note"} <= notes
