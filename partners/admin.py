@@ -1,5 +1,6 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from kauko.admin_mixins import InstitutionScopedAdmin
@@ -20,6 +21,10 @@ class PartnerAdminForm(forms.ModelForm):
     clear_credentials = forms.BooleanField(
         label=_("remove inbound credentials"), required=False,
         help_text=_("Accept this partner's messages without credentials again."))
+    generate_credentials = forms.BooleanField(
+        label=_("generate new inbound credentials"), required=False,
+        help_text=_("A new account id, security code and HTTP token, shown once after "
+                    "saving. A new ISO 18626 partner given none gets them anyway."))
 
     class Meta:
         model = Partner
@@ -34,9 +39,33 @@ class PartnerAdminForm(forms.ModelForm):
             partner.set_inbound_security_code(self.cleaned_data["new_security_code"])
         if self.cleaned_data.get("new_token"):
             partner.set_inbound_token(self.cleaned_data["new_token"])
+        # ISO 18626 partners get credentials by default: a new one given none (and not
+        # told to accept messages without them) has them made, shown once.
+        self.generated = None
+        new_unguarded = (partner._state.adding and partner.is_iso
+                         and not partner.requires_authentication
+                         and not self.cleaned_data.get("clear_credentials"))
+        if self.cleaned_data.get("generate_credentials") or new_unguarded:
+            self.generated = partner.new_inbound_credentials()
         if commit:
             partner.save()
         return partner
+
+
+class InboundCredentialsFilter(admin.SimpleListFilter):
+    title = _("inbound credentials")
+    parameter_name = "credentials"
+
+    def lookups(self, request, model_admin):
+        return [("missing", _("ISO 18626 without credentials")), ("set", _("set"))]
+
+    def queryset(self, request, queryset):
+        none = {"inbound_security_code_hash": "", "inbound_token_hash": ""}
+        if self.value() == "missing":
+            return queryset.filter(profile_type=Partner.ProfileType.ISO18626, **none)
+        if self.value() == "set":
+            return queryset.exclude(**none)
+        return queryset
 
 
 @admin.register(Partner)
@@ -44,7 +73,8 @@ class PartnerAdmin(InstitutionScopedAdmin):
     form = PartnerAdminForm
     list_display = ["name", "code", "profile_type", "agency_id_value", "iso_version", "active",
                     "is_international", "mail_delay_days", "credentials_set"]
-    list_filter = ["active", "profile_type", "is_international", "iso_version"]
+    list_filter = ["active", "profile_type", InboundCredentialsFilter, "is_international",
+                   "iso_version"]
     search_fields = ["name", "code", "agency_id_value", "email"]
     fieldsets = [
         (None, {"fields": ["code", "name", "active", "profile_type", "is_international",
@@ -56,7 +86,7 @@ class PartnerAdmin(InstitutionScopedAdmin):
                                     "average_supply_days", "mail_delay_days"]}),
         (_("Credentials the partner must send us"), {
             "fields": ["inbound_account_id", "new_security_code", "new_token",
-                       "clear_credentials"]}),
+                       "generate_credentials", "clear_credentials"]}),
         (_("Credentials we send the partner"), {
             "classes": ["collapse"],
             "fields": ["outbound_account_id", "outbound_security_code", "outbound_token"]}),
@@ -64,7 +94,39 @@ class PartnerAdmin(InstitutionScopedAdmin):
 
     @admin.display(boolean=True, description=_("credentials"))
     def credentials_set(self, obj):
-        return obj.requires_authentication
+        # A tick, a cross for an ISO 18626 partner without them, nothing for e-mail ones.
+        return obj.requires_authentication if obj.is_iso else None
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        generated = getattr(form, "generated", None)
+        if generated:
+            messages.warning(request, gettext(
+                "Inbound credentials for %(partner)s — give them to the partner now, they "
+                "cannot be shown again: accountId %(account_id)s, securityCode "
+                "%(security_code)s, HTTP token (Authorization: Bearer) %(token)s.") % {
+                "partner": obj, **generated})
+
+    def changelist_view(self, request, extra_context=None):
+        unguarded = list(self.get_queryset(request).filter(
+            active=True, profile_type=Partner.ProfileType.ISO18626,
+            inbound_security_code_hash="", inbound_token_hash="").values_list("name", flat=True))
+        if unguarded and request.method == "GET":
+            messages.warning(request, ngettext(
+                "%(count)d ISO 18626 partner accepts messages without credentials: "
+                "%(names)s. Anyone could send messages in its name.",
+                "%(count)d ISO 18626 partners accept messages without credentials: "
+                "%(names)s. Anyone could send messages in their name.",
+                len(unguarded)) % {"count": len(unguarded), "names": ", ".join(unguarded)})
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        partner = self.get_object(request, object_id)
+        if request.method == "GET" and partner is not None and partner.lacks_inbound_credentials:
+            messages.warning(request, gettext(
+                "This ISO 18626 partner has no inbound credentials: anyone could send "
+                "messages in its name. Generate them below and give them to the partner."))
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(WorkflowProfile)

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 
-from django.contrib.auth.hashers import check_password, make_password
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from kauko.models import CODE_VALIDATOR, LANGUAGE_CHOICES, InstitutionScoped
+
+KEYED_PREFIX = "hmac-sha256$"
+_KEY_SALT = "kauko.partners.inbound-credentials"
+
+
+def _keyed_hash(secret: str, key: str | None = None) -> str:
+    return KEYED_PREFIX + salted_hmac(_KEY_SALT, secret, secret=key,
+                                      algorithm="sha256").hexdigest()
+
+
+def _same(a: str, b: str) -> bool:
+    # Digests of equal length: the comparison tells nothing of either value's length.
+    return hmac.compare_digest(_keyed_hash(a), _keyed_hash(b))
+
+
+def _check(secret: str, stored: str) -> bool:
+    if not stored or not secret:
+        # As long as a real check: whether credentials are set shows in no timing.
+        hmac.compare_digest(_keyed_hash(secret or ""), _keyed_hash(""))
+        return False
+    if not stored.startswith(KEYED_PREFIX):
+        return check_password(secret, stored)  # legacy PBKDF2 hash
+    ok = False
+    for key in (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])):
+        ok |= hmac.compare_digest(_keyed_hash(secret, key), stored)
+    return ok
 
 
 class WorkflowProfile(InstitutionScoped):
@@ -173,26 +202,49 @@ class Partner(InstitutionScoped):
         if errors:
             raise ValidationError(errors)
 
-    # Inbound credentials are stored hashed, like passwords: we only ever compare them.
+    # Inbound credentials are stored as keyed hashes (HMAC-SHA256 under a key derived from
+    # SECRET_KEY): we only ever compare them. Unlike a password hash this costs microseconds,
+    # so a wrong token is refused cheaply; the secrets are long and random (see
+    # new_inbound_credentials), so a slow hash would add nothing. Hashes made by an earlier
+    # version (PBKDF2) are still accepted and replaced on their first success.
     @property
     def requires_authentication(self) -> bool:
         return bool(self.inbound_security_code_hash or self.inbound_token_hash)
 
-    def set_inbound_security_code(self, code: str) -> None:
-        self.inbound_security_code_hash = make_password(code) if code else ""
+    @property
+    def lacks_inbound_credentials(self) -> bool:
+        """An ISO 18626 partner whose messages we would take without credentials."""
+        return self.is_iso and not self.requires_authentication
 
-    def check_inbound_security_code(self, account_id: str, code: str) -> bool:
-        if not self.inbound_security_code_hash:
-            return False
-        return account_id == self.inbound_account_id and check_password(
-            code, self.inbound_security_code_hash
-        )
+    def set_inbound_security_code(self, code: str) -> None:
+        self.inbound_security_code_hash = _keyed_hash(code) if code else ""
 
     def set_inbound_token(self, token: str) -> None:
-        self.inbound_token_hash = make_password(token) if token else ""
+        self.inbound_token_hash = _keyed_hash(token) if token else ""
+
+    def check_inbound_security_code(self, account_id: str, code: str) -> bool:
+        """Constant time: a right account id with a wrong code takes as long as a wrong one."""
+        account_ok = _same(account_id or "", self.inbound_account_id or "")
+        return _check(code, self.inbound_security_code_hash) & account_ok
 
     def check_inbound_token(self, token: str) -> bool:
-        return bool(self.inbound_token_hash) and check_password(token, self.inbound_token_hash)
+        return _check(token, self.inbound_token_hash)
+
+    @property
+    def has_legacy_credentials(self) -> bool:
+        """Hashes from before keyed hashing: slow to check, replaced on their first use."""
+        return any(h and not h.startswith(KEYED_PREFIX)
+                   for h in (self.inbound_security_code_hash, self.inbound_token_hash))
+
+    def new_inbound_credentials(self) -> dict[str, str]:
+        """Give the partner fresh credentials; returns them in clear, the only time they
+        are ever seen (they are stored hashed). The caller saves the partner."""
+        if not self.inbound_account_id:
+            self.inbound_account_id = (self.agency_id_value or self.code or "partner")[:100]
+        code, token = self.generate_secret(), self.generate_secret()
+        self.set_inbound_security_code(code)
+        self.set_inbound_token(token)
+        return {"account_id": self.inbound_account_id, "security_code": code, "token": token}
 
     @staticmethod
     def generate_secret() -> str:

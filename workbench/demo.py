@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from circulation.models import Loan
 from circulation.services import loan_item
@@ -384,6 +385,24 @@ def seed_staff(inst, spec: DemoInstitution) -> None:
         user.groups.set([Group.objects.get(name=role)])
 
 
+def _demo_secret(sender: Institution, receiver: Institution, what: str) -> str:
+    # The same on every run (seed_demo is idempotent) and unique to the deployment.
+    return salted_hmac("kauko.demo.partner-credentials",
+                       f"{what}:{sender.code}->{receiver.code}").hexdigest()[:32]
+
+
+def _demo_credentials(partner: Partner, *, us: Institution, them: Institution) -> None:
+    """The demo's institutions talk to each other with credentials, as partners should:
+    `them` signs its messages to `us` with what `us` expects, and the other way round."""
+    partner.inbound_account_id = them.code.lower()
+    partner.set_inbound_security_code(_demo_secret(them, us, "code"))
+    partner.set_inbound_token(_demo_secret(them, us, "token"))
+    partner.outbound_account_id = us.code.lower()
+    partner.outbound_security_code = _demo_secret(us, them, "code")
+    partner.outbound_token = _demo_secret(us, them, "token")
+    partner.save()
+
+
 def seed_partners(institutions: dict[str, Institution]) -> None:
     endpoint = f"{settings.KAUKO_BASE_URL}/iso18626"
     for inst in institutions.values():
@@ -408,7 +427,7 @@ def seed_partners(institutions: dict[str, Institution]) -> None:
         for other in institutions.values():
             if other.pk == inst.pk:
                 continue
-            Partner.objects.update_or_create(
+            partner, _ = Partner.objects.update_or_create(
                 institution=inst, code=other.code,
                 defaults={"name": other.name, "active": True,
                           "profile_type": Partner.ProfileType.ISO18626,
@@ -420,6 +439,7 @@ def seed_partners(institutions: dict[str, Institution]) -> None:
                           "average_supply_days": 3, "mail_delay_days": 2,
                           "is_international": False},
             )
+            _demo_credentials(partner, us=inst, them=other)
         Partner.objects.update_or_create(
             institution=inst, code="NRL",
             defaults={"name": "National Repository Library", "active": True,

@@ -9,6 +9,7 @@ transaction.
 from __future__ import annotations
 
 import datetime
+import secrets
 
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,15 @@ from ill.borrowing.letters import send_letter_later
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, RotaEntry
 from ill.outbox.services import queue
 from ill.outbox.wire import agency_of, now_ms
+
+
+def new_attempt_id(request, position: int, retry: int = 0) -> str:
+    """The requestingAgencyRequestId a partner knows one attempt by: our number and the rota
+    position (readable for staff on both sides), then a random part, so that no one can
+    work out another request's id from one they have seen (a partner's message for a
+    request is found by this id alone)."""
+    again = f"-R{retry}" if retry else ""
+    return f"{request.number}-{position}{again}-{secrets.token_hex(6)}"
 
 
 def latest_attempt(request) -> RotaEntry | None:

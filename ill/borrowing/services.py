@@ -43,7 +43,7 @@ from fulfillment.models import (
 )
 from fulfillment.selectors import rs_library_for, terms_of_use_for
 from ill.borrowing.letters import patron_letter
-from ill.borrowing.messages import borrowing_event, latest_attempt, tell_partner
+from ill.borrowing.messages import borrowing_event, latest_attempt, new_attempt_id, tell_partner
 from ill.borrowing.selectors import current_attempt_id, retry_offered
 from ill.models import BorrowingRequest, PurchaseRequest, RotaEntry, Source, next_number
 from ill.outbox.services import partner_holds_request, partner_note_text, withdraw
@@ -240,7 +240,7 @@ def borrowing_request_send(*, request, user, version=None) -> BorrowingRequest:
         now = timezone.now()
         RotaEntry.objects.filter(pk=entry.pk).update(
             outcome=RotaEntry.Outcome.ASKED, asked_at=now,
-            attempt_id=f"{r.number}-{entry.position}")
+            attempt_id=new_attempt_id(r, entry.position))
         r.partner = partner
         r.reason = ""
         r.needs_attention = False
@@ -714,9 +714,8 @@ def borrowing_request_retry(*, request, user=None, version=None, note=""):
     def apply(r):
         previous = entry.attempt_id
         tries = RotaEntry.objects.filter(pk=entry.pk).values_list("attempt_id", flat=True)
-        base = f"{r.number}-{entry.position}"
         count = 1 + (tries[0].count("-R") if tries else 0)
-        new_id = f"{base}-R{count}"
+        new_id = new_attempt_id(r, entry.position, retry=count)
         RotaEntry.objects.filter(pk=entry.pk).update(attempt_id=new_id,
                                                      outcome=RotaEntry.Outcome.ASKED)
         r.needs_attention = False

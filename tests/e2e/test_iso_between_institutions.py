@@ -46,9 +46,10 @@ def send(w, **kw):
     br = f.borrowing_request(w.ota, setup=w.ota_setup, patron_=w.patron,
                              partners=kw.pop("partners", [w.kaisa_at_ota]), **kw)
     br = bs.borrowing_request_send(request=br, user=w.ota_staff)
-    wait_until(lambda: LendingRequest.objects.filter(
-        partner_request_id=f"{br.number}-1").exists(), what="the lending request")
-    return br, LendingRequest.objects.get(partner_request_id=f"{br.number}-1")
+    rid = br.rota.get(position=1).attempt_id
+    wait_until(lambda: LendingRequest.objects.filter(partner_request_id=rid).exists(),
+               what="the lending request")
+    return br, LendingRequest.objects.get(partner_request_id=rid)
 
 
 def ship(w, br, lr, days=28):

@@ -49,3 +49,18 @@ def test_the_printed_logins_work(client):
     assert "Otaniemi University Library" in response.text
     assert StaffUser.objects.get(username="kaisa-admin").groups.filter(
         name="Configuration admin").exists()
+
+
+def test_the_demo_institutions_talk_to_each_other_with_credentials():
+    call_command("seed_demo")
+    ota, kaisa = Institution.objects.get(code="OTA"), Institution.objects.get(code="KAISA")
+    ota_sees_kaisa = Partner.objects.get(institution=ota, code="KAISA")
+    kaisa_sees_ota = Partner.objects.get(institution=kaisa, code="OTA")
+    assert not ota_sees_kaisa.lacks_inbound_credentials
+    assert not kaisa_sees_ota.lacks_inbound_credentials
+    # What OTA presents is what KAISA expects of OTA, and the other way round.
+    assert kaisa_sees_ota.check_inbound_token(ota_sees_kaisa.outbound_token)
+    assert kaisa_sees_ota.check_inbound_security_code(
+        ota_sees_kaisa.outbound_account_id, ota_sees_kaisa.outbound_security_code)
+    assert ota_sees_kaisa.check_inbound_token(kaisa_sees_ota.outbound_token)
+    assert not ota_sees_kaisa.check_inbound_token(ota_sees_kaisa.outbound_token)

@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -106,7 +107,8 @@ def test_sending_asks_the_first_partner_of_the_rota_and_records_the_attempt(
     assert request.status == S.SENT and request.partner == partners[0]
     first = request.rota.get(position=1)
     assert first.outcome == RotaEntry.Outcome.ASKED
-    assert first.attempt_id == f"{request.number}-1"
+    # Our number and the position, readable, then a part no one can guess from another id.
+    assert re.fullmatch(rf"{re.escape(request.number)}-1-[0-9a-f]{{12}}", first.attempt_id)
     entry = request.history.last()
     assert (entry.from_status, entry.to_status, entry.user) == (S.CREATED, S.SENT, staff)
 
@@ -127,7 +129,9 @@ def test_a_rejection_moves_on_to_the_next_partner_with_a_fresh_attempt_id(
     assert request.status == S.READY and request.partner == partners[1]
     assert request.rota.get(position=1).outcome == RotaEntry.Outcome.REJECTED
     request = borrowing_request_send(request=request, user=staff)
-    assert request.rota.get(position=2).attempt_id == f"{request.number}-2"
+    second = request.rota.get(position=2).attempt_id
+    assert second.startswith(f"{request.number}-2-")
+    assert second[-12:] != request.rota.get(position=1).attempt_id[-12:]
     actions = list(request.history.values_list("action", flat=True))
     assert actions == ["create", "send", "reject", "make_ready", "send"]
 

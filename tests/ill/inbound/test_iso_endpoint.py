@@ -92,6 +92,11 @@ def fresh(r):
     return type(r).objects.get(pk=r.pk)
 
 
+def attempt_of(br, position=1):
+    """The request id a borrowing request was sent to its partner under."""
+    return br.rota.get(position=position).attempt_id
+
+
 def loan_to_patron(br, w):
     """The desk's steps: scan in at the pickup desk, loan to the patron."""
     from circulation import services as desk
@@ -182,14 +187,14 @@ def test_unsupported_action_and_reason(xsd, world):
 
 
 def test_unsupported_reason(xsd, world, sent):
-    rid = f"{sent.number}-1"
+    rid = attempt_of(sent)
     data = sam(rid, iso.Status.WILL_SUPPLY).replace(b">StatusChange<", b">Gossip<")
     _r, conf = post_in(data, schemas=xsd)
     assert error_of(conf)[0] == ET.UNSUPPORTED_REASON_FOR_MESSAGE_TYPE
 
 
 def test_bad_values(xsd, world, sent):
-    rid = f"{sent.number}-1"
+    rid = attempt_of(sent)
     data = sam(rid, iso.Status.WILL_SUPPLY).replace(b">WillSupply<", b">WeCouldLoan<")
     _r, conf = post_in(data, schemas=xsd)
     assert error_of(conf)[0] == ET.UNRECOGNISED_DATA_VALUE
@@ -197,7 +202,7 @@ def test_bad_values(xsd, world, sent):
 
 
 def test_confirmation_echoes_and_answers_in_the_senders_version(xsd, world, sent):
-    rid = f"{sent.number}-1"
+    rid = attempt_of(sent)
     data = sam(rid, iso.Status.EXPECT_TO_SUPPLY, iso.ReasonForMessage.REQUEST_RESPONSE,
                version="2021")
     message = iso.parse(data)
@@ -217,7 +222,7 @@ def test_a_status_that_does_not_fit_is_refused_changes_nothing_and_tells_staff(
         xsd, world, sent):
     # (Issue 11: a refused message is never forgotten; the request is flagged with why. A
     # LoanCompleted as the first answer is no longer refused: see the test after this.)
-    rid = f"{sent.number}-1"
+    rid = attempt_of(sent)
     _r, conf = post_in(sam(rid, iso.Status.RECALLED), schemas=xsd)
     kind, value = error_of(conf)
     assert kind == ET.UNRECOGNISED_DATA_VALUE
@@ -232,7 +237,7 @@ def test_a_status_that_does_not_fit_is_refused_changes_nothing_and_tells_staff(
 
 
 def test_a_loan_completed_as_the_first_answer_is_taken_and_flagged(xsd, world, sent):
-    _r, conf = post_in(sam(f"{sent.number}-1", iso.Status.LOAN_COMPLETED,
+    _r, conf = post_in(sam(attempt_of(sent), iso.Status.LOAN_COMPLETED,
                            iso.ReasonForMessage.REQUEST_RESPONSE), schemas=xsd)
     assert conf.confirmation_header.message_status == "OK"
     request = fresh(sent)
@@ -245,7 +250,7 @@ def test_wrong_sender_for_an_existing_request(xsd, world, sent):
     other = f.partner(world.ota, code="HELKA", profile_type="iso18626", agency_id_value="FI-HELKA",
                       iso_endpoint_url="http://helka.test/iso")
     assert other.is_iso
-    rid = f"{sent.number}-1"
+    rid = attempt_of(sent)
     _r, conf = post_in(sam(rid, iso.Status.WILL_SUPPLY, supplier="FI-HELKA"), schemas=xsd)
     kind, value = error_of(conf)
     assert kind == ET.UNRECOGNISED_DATA_VALUE and "supplyingAgencyId" in value
@@ -253,7 +258,7 @@ def test_wrong_sender_for_an_existing_request(xsd, world, sent):
 
 
 def test_a_replay_changes_nothing_and_gets_the_same_confirmation(xsd, world, sent):
-    rid = f"{sent.number}-1"
+    rid = attempt_of(sent)
     data = sam(rid, iso.Status.WILL_SUPPLY, iso.ReasonForMessage.REQUEST_RESPONSE)
     first, _c = post_in(data, schemas=xsd)
     after_first = fresh(sent)
@@ -314,7 +319,7 @@ def test_bearer_token_through_the_view(client, world, guarded):
 
 def _to(state, br, w):
     """Drive a sent request to `state` by the partner's messages and staff steps."""
-    rid = f"{br.number}-1"
+    rid = attempt_of(br)
     due = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=20)
     if state == BS.SENT:
         return br
@@ -354,7 +359,7 @@ def _to(state, br, w):
 def test_each_sam_moves_the_borrowing_request(xsd, world, sent, start, message, expected):
     br = _to(start, sent, world)
     assert br.status == start
-    rid = f"{br.number}-1"
+    rid = attempt_of(br)
     kwargs = dict(message)
     status, reason = kwargs.pop("status"), kwargs.pop("reason", "StatusChange")
     _r, conf = post_in(sam(rid, status, reason, **kwargs), schemas=xsd)
@@ -371,7 +376,7 @@ def test_each_sam_moves_the_borrowing_request(xsd, world, sent, start, message, 
 
 def test_renew_cancel_and_completion_answers(xsd, world, sent):
     w = world
-    rid = f"{sent.number}-1"
+    rid = attempt_of(sent)
     br = _to(BS.RECEIVED, sent, w)
     br = loan_to_patron(br, w)
     br = bs.borrowing_request_request_renewal(request=BorrowingRequest.objects.get(pk=br.pk),
@@ -407,7 +412,7 @@ def test_cancel_responses(xsd, world, wire, django_capture_on_commit_callbacks):
             br = bs.borrowing_request_cancel(request=br, reason="Not needed", user=w.ota_staff)
         assert br.status == BS.WAITING_CANCEL
         assert iso.parse(wire.sent[-1][1]).body.action == "Cancel"
-        _r, conf = post_in(sam(f"{br.number}-1", "Cancelled" if answer == "Y" else "WillSupply",
+        _r, conf = post_in(sam(attempt_of(br), "Cancelled" if answer == "Y" else "WillSupply",
                                "CancelResponse", answer=answer), schemas=xsd)
         assert conf.is_ok
         results.append(fresh(br).status)
@@ -424,7 +429,7 @@ def test_copy_completed_delivers_the_article(xsd, world, wire, django_capture_on
         br = bs.borrowing_request_send(request=br, user=w.ota_staff)
     request = iso.parse(wire.sent[-1][1]).body
     assert request.service_info.service_type == "Copy"
-    _r, conf = post_in(sam(f"{br.number}-1", "CopyCompleted",
+    _r, conf = post_in(sam(attempt_of(br), "CopyCompleted",
                            note="Here: https://kaisa.example/copy/1.pdf"), schemas=xsd)
     assert conf.is_ok
     br = fresh(br)
@@ -441,14 +446,14 @@ def test_a_late_answer_from_an_earlier_attempt_is_not_applied(
         br = f.borrowing_request(w.ota, setup=w.ota_setup, patron_=w.patron,
                                  partners=[w.kaisa_at_ota, helka])
         br = bs.borrowing_request_send(request=br, user=w.ota_staff)
-        first = f"{br.number}-1"
+        first = attempt_of(br)
         _r, conf = post_in(sam(first, "Unfilled", "RequestResponse", reason_unfilled="NotHeld"),
                            schemas=xsd)
     assert conf.is_ok
     br = fresh(br)
     # Straight on to the next partner, under a new id.
     assert br.status == BS.SENT and br.partner == helka
-    second = f"{br.number}-2"
+    second = attempt_of(br, 2)
     assert iso.parse(wire.sent[-1][1]).body.header.requesting_agency_request_id == second
     # KAISA changes its mind and ships: recognised as the earlier attempt, not applied.
     _r, conf = post_in(sam(first, "Loaned", item_ids=["K-9"]), schemas=xsd)
@@ -488,7 +493,7 @@ def test_a_requesting_agency_message_from_the_wrong_partner(xsd, world):
 def test_a_notification_is_a_note_but_a_status_ahead_of_ours_is_shown_to_staff(
         xsd, world, sent, start, status, flagged):
     br = _to(start, sent, world)
-    _r, conf = post_in(sam(f"{br.number}-1", status, "Notification", note="FYI"), schemas=xsd)
+    _r, conf = post_in(sam(attempt_of(br), status, "Notification", note="FYI"), schemas=xsd)
     assert conf.is_ok
     br = fresh(br)
     assert br.status == start  # a notification never moves the request
@@ -507,7 +512,7 @@ def test_a_copy_completed_without_a_link_waits_for_staff_to_deliver_the_copy(
                                  citation={"title": "Journal", "article_title": "An article"})
         br = bs.borrowing_request_send(request=br, user=world.ota_staff)
     # CrossLink's illmock sends CopyCompleted with no deliveryInfo at all.
-    _r, conf = post_in(sam(f"{br.number}-1", iso.Status.COPY_COMPLETED,
+    _r, conf = post_in(sam(attempt_of(br), iso.Status.COPY_COMPLETED,
                            iso.ReasonForMessage.REQUEST_RESPONSE), schemas=xsd)
     assert conf.confirmation_header.message_status == "OK"
     br = fresh(br)
@@ -581,11 +586,11 @@ def test_a_retry_is_offered_only_after_the_partner_offers_one(client, xsd, world
         page = client.get(reverse("ill:borrowing_detail", args=[sent.pk]))
         return "retry" in {a.name for a, _form in page.context["actions"]}
 
-    post_in(sam(f"{sent.number}-1", iso.Status.OVERDUE), schemas=xsd)  # refused: flagged
+    post_in(sam(attempt_of(sent), iso.Status.OVERDUE), schemas=xsd)  # refused: flagged
     assert fresh(sent).needs_attention and not offered()
     with pytest.raises(DomainError, match="not offered a retry"):
         bs.borrowing_request_retry(request=fresh(sent), user=world.ota_staff)
-    post_in(sam(f"{sent.number}-1", iso.Status.RETRY_POSSIBLE,
+    post_in(sam(attempt_of(sent), iso.Status.RETRY_POSSIBLE,
                 iso.ReasonForMessage.REQUEST_RESPONSE), schemas=xsd)
     assert offered()
 
@@ -608,7 +613,7 @@ def test_a_lost_loan_is_told_to_the_partner_in_its_version(
 
 
 def test_a_link_in_item_id_is_not_taken_for_the_partners_barcode(xsd, world, sent):
-    _r, conf = post_in(sam(f"{sent.number}-1", iso.Status.LOANED,
+    _r, conf = post_in(sam(attempt_of(sent), iso.Status.LOANED,
                            iso.ReasonForMessage.REQUEST_RESPONSE, due=stamp(),
                            item_ids=["http://example.com/123456789"]), schemas=xsd)
     assert conf.confirmation_header.message_status == "OK"

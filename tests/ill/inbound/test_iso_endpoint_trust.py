@@ -11,9 +11,11 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db.models.signals import pre_save
 
 from ill import iso18626 as iso
+from ill.borrowing import services as bs
 from ill.inbound.endpoint import mask_credentials
-from ill.models import IsoMessage, LendingRequest, OutboxMessage
-from tests.ill.inbound.test_iso_endpoint import error_of, ram, request_msg
+from ill.models import BorrowingRequest, IsoMessage, LendingRequest, OutboxMessage
+from tests import factories as f
+from tests.ill.inbound.test_iso_endpoint import error_of, ram, request_msg, sam
 from tests.ill.iso_world import ok_answer, post_in
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +84,16 @@ def lent(world, wire, django_capture_on_commit_callbacks):
         _r, conf = post_in(request_msg("L-1"))
     assert conf.is_ok
     return LendingRequest.objects.get()
+
+
+@pytest.fixture
+def sent_to_kaisa(world, wire, django_capture_on_commit_callbacks):
+    """OTA's borrowing request, sent to KAISA (which only confirms)."""
+    wire.answer = ok_answer
+    with django_capture_on_commit_callbacks(execute=True):
+        br = f.borrowing_request(world.ota, setup=world.ota_setup, patron_=world.patron,
+                                 partners=[world.kaisa_at_ota])
+        return bs.borrowing_request_send(request=br, user=world.ota_staff)
 
 
 def _collide(times):
@@ -256,3 +268,40 @@ def test_two_different_notes_with_the_same_timestamp_are_both_applied(world, len
         assert conf.is_ok, conf.error_data
     notes = set(lent.history.filter(action="partner_message").values_list("note", flat=True))
     assert {"first note", "second note"} <= notes
+
+
+# --- 5. ids we send cannot be guessed; credentials by default ---------------------------------
+
+
+def test_a_forged_loaned_for_the_readable_request_number_is_refused(world, wire, sent_to_kaisa):
+    br = sent_to_kaisa
+    # What a forger can guess from another request's id: the number and the position.
+    _r, conf = post_in(sam(f"{br.number}-1", iso.Status.LOANED, item_ids=["FAKE"]))
+    assert "is not a request of ours" in error_of(conf)[1]
+    br.refresh_from_db()
+    assert br.status == BorrowingRequest.Status.SENT
+    # The partner's real answer carries the id it was sent, and is routed by it.
+    rid = br.rota.get(position=1).attempt_id
+    assert rid.startswith(f"{br.number}-1-") and len(rid) > len(f"{br.number}-1-") + 10
+    sent_id = iso.parse(wire.sent[0][1]).body.header.requesting_agency_request_id
+    assert sent_id == rid
+    _r, conf = post_in(sam(rid, iso.Status.LOANED, item_ids=["K-1"]))
+    assert conf.is_ok, conf.error_data
+    br.refresh_from_db()
+    assert br.status == BorrowingRequest.Status.SHIPPED_PHYSICAL
+
+
+def test_a_retry_is_sent_under_a_new_id_that_cannot_be_guessed_either(
+        world, wire, sent_to_kaisa, django_capture_on_commit_callbacks):
+    br = sent_to_kaisa
+    first = br.rota.get(position=1).attempt_id
+    _r, conf = post_in(sam(first, iso.Status.RETRY_POSSIBLE, iso.ReasonForMessage.REQUEST_RESPONSE))
+    assert conf.is_ok
+    with django_capture_on_commit_callbacks(execute=True):
+        bs.borrowing_request_retry(request=BorrowingRequest.objects.get(pk=br.pk),
+                                   user=world.ota_staff)
+    retry = br.rota.get(position=1).attempt_id
+    assert retry.startswith(f"{br.number}-1-R1-") and retry[-12:] != first[-12:]
+    assert iso.parse(wire.sent[-1][1]).body.header.requesting_agency_request_id == retry
+    _r, conf = post_in(sam(retry, iso.Status.WILL_SUPPLY, iso.ReasonForMessage.REQUEST_RESPONSE))
+    assert conf.is_ok, conf.error_data

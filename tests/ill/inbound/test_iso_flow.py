@@ -29,7 +29,7 @@ def test_a_loan_from_request_to_loan_completed(world, wire, django_capture_on_co
         br = bs.borrowing_request_send(request=br, user=w.ota_staff)
     lr = LendingRequest.objects.get(institution=w.kaisa)
     assert lr.partner == w.ota_at_kaisa
-    assert lr.partner_request_id == f"{br.number}-1"
+    assert lr.partner_request_id == br.rota.get(position=1).attempt_id
     assert lr.status == LS.PROCESSING and lr.item == w.book
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -217,7 +217,7 @@ def test_unfilled_goes_on_to_the_next_partner(world, wire, django_capture_on_com
     br = fresh(br)
     assert br.status == BS.SENT and br.partner == tre_at_ota
     tre_lr = LendingRequest.objects.get(institution=third)
-    assert tre_lr.partner_request_id == f"{br.number}-2"
+    assert tre_lr.partner_request_id == br.rota.get(position=2).attempt_id
     run(cb, ls.lending_request_ship, request=tre_lr, barcode="TRE-1",
         due_date=timezone.localdate() + datetime.timedelta(days=20), user=None)
     assert fresh(br).status == BS.SHIPPED_PHYSICAL
