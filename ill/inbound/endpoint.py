@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import functools
 import hashlib
 import re
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
@@ -44,7 +44,7 @@ from ill.workflow import flag
 from kauko.db import insert
 from kauko.errors import DomainError
 from kauko.models import Institution
-from partners.models import Partner
+from partners.models import KEYED_PREFIX, Partner
 
 ACCEPTED_CONTENT_TYPES = {"application/xml", "text/xml"}
 
@@ -186,6 +186,9 @@ def _handle(message: iso.Message, token: str) -> Reply:
     for attempt in range(2):
         try:
             return _handle_once(message, token, key, summary)
+        except Throttled:
+            return _plain(429, "Too many messages with wrong credentials lately: try again "
+                               "later.")
         except IntegrityError:
             # The same message again: answer what the first delivery was answered.
             replay = _stored_confirmation(key)
@@ -335,53 +338,59 @@ def _partner(institution, agency: iso.AgencyId | None) -> Partner | None:
                        agency_id_type__iexact=kind, agency_id_value__iexact=value).first())
 
 
-@functools.lru_cache(maxsize=1024)
-def _credentials_ok(partner_pk: int, stored_hashes: str, account_id: str, code: str,
-                    token: str) -> bool:
-    # Hash checks are deliberately slow; a partner sends many messages with the same
-    # credentials, so a success is remembered for as long as its stored hashes stay the same.
-    partner = Partner.objects.get(pk=partner_pk)
-    return bool((token and partner.check_inbound_token(token))
-                or (code and partner.check_inbound_security_code(account_id, code)))
+class Throttled(Exception):
+    """Too many failed authentications for this partner lately: answered 429, not stored."""
+
+
+def _auth_failure_key(partner: Partner) -> str:
+    return f"iso18626:auth-failures:{partner.pk}"
+
+
+def auth_failure_limit() -> tuple[int, int]:
+    """(failures, seconds): more failed authentications than this for one partner within
+    the window are refused at once, unstored (the cache is per process unless CACHES
+    points at a shared one)."""
+    return (int(getattr(settings, "ISO18626_AUTH_FAILURES", 20)),
+            int(getattr(settings, "ISO18626_AUTH_FAILURE_WINDOW_SECONDS", 60)))
 
 
 def _authenticate(partner: Partner, body, token: str) -> None:
+    """Credentials are compared as keyed hashes in constant time (microseconds, see
+    `Partner.check_inbound_token`): a wrong one costs no password hash, and the answer takes
+    as long whether the account id was right or not."""
     if not partner.requires_authentication:
         return
     auth = getattr(body.header, "requesting_agency_authentication", None)
     account_id = (auth.account_id or "") if auth else ""
     code = (auth.security_code or "") if auth else ""
-    hashes = f"{partner.inbound_security_code_hash}|{partner.inbound_token_hash}"
-    if not _credentials_ok(partner.pk, hashes, account_id, code, token or ""):
-        raise Refusal(ET.UNRECOGNISED_DATA_VALUE, _(
-            "requestingAgencyAuthentication: missing or wrong credentials for %(id)s") % {
-            "id": f"{partner.agency_id_type}:{partner.agency_id_value}"})
+    limit, window = auth_failure_limit()
+    key = _auth_failure_key(partner)
+    over_limit = (cache.get(key) or 0) >= limit
+    if over_limit and partner.has_legacy_credentials:
+        raise Throttled  # an old (slow) hash is not checked at all while under attack
+    token_ok = partner.check_inbound_token(token or "")
+    code_ok = partner.check_inbound_security_code(account_id, code)
+    if token_ok or code_ok:
+        if partner.has_legacy_credentials:
+            _upgrade_legacy_hashes(partner, token if token_ok else "", code if code_ok else "")
+        return
+    if over_limit:
+        raise Throttled
+    if not cache.add(key, 1, timeout=window):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired in between
+            cache.add(key, 1, timeout=window)
+    raise Refusal(ET.UNRECOGNISED_DATA_VALUE, _(
+        "requestingAgencyAuthentication: missing or wrong credentials for %(id)s") % {
+        "id": f"{partner.agency_id_type}:{partner.agency_id_value}"})
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+def _upgrade_legacy_hashes(partner: Partner, token: str, code: str) -> None:
+    """A credential checked right against an old PBKDF2 hash is stored as a keyed hash."""
+    fresh = Partner.objects.get(pk=partner.pk)
+    if token and not fresh.inbound_token_hash.startswith(KEYED_PREFIX):
+        fresh.set_inbound_token(token)
+    if code and not fresh.inbound_security_code_hash.startswith(KEYED_PREFIX):
+        fresh.set_inbound_security_code(code)
+    fresh.save(update_fields=["inbound_token_hash", "inbound_security_code_hash"])

@@ -8,7 +8,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from kauko import roles
-from partners.models import Partner
+from partners import models as partner_models
+from partners.models import KEYED_PREFIX, Partner
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +94,54 @@ def test_another_institutions_unguarded_partners_are_not_named(client, other_ins
     client.force_login(f.staff(other_inst, roles.CONFIGURATION))
     response = client.get(reverse("admin:partners_partner_changelist"))
     assert not any(iso_partner.name in m for m in _messages(response))
+
+
+# --- 11. cheap, constant-time checks ------------------------------------------------------------
+
+
+@pytest.fixture
+def guarded(iso_partner):
+    iso_partner.inbound_account_id = "kaisa"
+    iso_partner.set_inbound_security_code("the-code")
+    iso_partner.set_inbound_token("the-token")
+    iso_partner.save()
+    return iso_partner
+
+
+def test_credentials_are_kept_as_keyed_hashes_and_checked_without_a_password_hash(
+        guarded, monkeypatch):
+    assert guarded.inbound_token_hash.startswith(KEYED_PREFIX)
+    assert "the-token" not in guarded.inbound_token_hash
+
+    def no_password_hashing(*args, **kwargs):
+        raise AssertionError("a password hash costs about 0.5 s per wrong token")
+
+    monkeypatch.setattr("partners.models.check_password", no_password_hashing)
+    assert guarded.check_inbound_token("the-token")
+    assert not guarded.check_inbound_token("a-guess")
+    assert guarded.check_inbound_security_code("kaisa", "the-code")
+    assert not guarded.check_inbound_security_code("kaisa", "a-guess")
+
+
+def test_a_right_account_id_costs_the_same_work_as_a_wrong_one(guarded, monkeypatch):
+    real = partner_models._keyed_hash
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("partners.models._keyed_hash", counting)
+    work = {}
+    for account in ("kaisa", "someone-else", ""):
+        calls.clear()
+        assert not guarded.check_inbound_security_code(account, "a-guess")
+        work[account] = len(calls)
+    assert work["kaisa"] == work["someone-else"] == work[""] > 0
+
+
+def test_the_key_can_be_rotated_with_secret_key_fallbacks(guarded, settings):
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-this-test-only-" + "x" * 20
+    assert guarded.check_inbound_token("the-token")
+    assert not guarded.check_inbound_token("a-guess")

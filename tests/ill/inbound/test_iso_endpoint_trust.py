@@ -7,6 +7,8 @@ import io
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.db.models.signals import pre_save
 
@@ -305,3 +307,57 @@ def test_a_retry_is_sent_under_a_new_id_that_cannot_be_guessed_either(
     assert iso.parse(wire.sent[-1][1]).body.header.requesting_agency_request_id == retry
     _r, conf = post_in(sam(retry, iso.Status.WILL_SUPPLY, iso.ReasonForMessage.REQUEST_RESPONSE))
     assert conf.is_ok, conf.error_data
+
+
+# --- 11. wrong credentials: cheap refusal, per-partner limit -----------------------------------
+
+
+@pytest.fixture
+def limit(settings):
+    cache.clear()
+    settings.ISO18626_AUTH_FAILURES = 3
+    settings.ISO18626_AUTH_FAILURE_WINDOW_SECONDS = 60
+    yield 3
+    cache.clear()
+
+
+def test_failed_authentications_are_limited_per_partner_without_locking_the_partner_out(
+        world, guarded, limit):
+    for n in range(limit):
+        reply, conf = post_in(request_msg(f"W-{n}"), token=f"guess-{n}")
+        assert reply.status == 200 and conf.message_status == "ERROR"
+    stored = IsoMessage.objects.count()
+    reply, _conf = post_in(request_msg("W-9"), token="guess-9")
+    assert reply.status == 429
+    assert IsoMessage.objects.count() == stored  # refused unstored
+    # The partner itself, with its credentials, still gets through.
+    _r, conf = post_in(request_msg("W-10"), token="tok-123")
+    assert conf.is_ok
+    # Another partner's failures are its own.
+    kaisa_at_ota = world.kaisa_at_ota
+    kaisa_at_ota.new_inbound_credentials()
+    kaisa_at_ota.save()
+    _r, conf = post_in(ram("X-1", iso.Action.NOTIFICATION, requester="FI-OTA"), token="nope")
+    assert _r.status == 429  # OTA's limit (OTA sent it)
+    _r, conf = post_in(sam("X-2", iso.Status.WILL_SUPPLY), token="nope")
+    assert _r.status == 200 and conf.message_status == "ERROR"  # KAISA's own count
+
+
+def test_an_old_password_hash_is_replaced_on_success_and_not_checked_under_attack(
+        world, guarded, limit, monkeypatch):
+    guarded.inbound_token_hash = make_password("tok-123")
+    guarded.save()
+    _r, conf = post_in(request_msg("O-1"), token="tok-123")
+    assert conf.is_ok
+    guarded.refresh_from_db()
+    assert guarded.inbound_token_hash.startswith("hmac-sha256$")
+    # Had it not been replaced, a flood of wrong tokens would cost a password hash each;
+    # over the limit an old hash is not even checked.
+    guarded.inbound_token_hash = make_password("tok-123")
+    guarded.save()
+    for n in range(limit):
+        post_in(request_msg(f"O-{n + 2}"), token=f"guess-{n}")
+    monkeypatch.setattr("partners.models.check_password",
+                        lambda *a, **k: pytest.fail("checked an old hash under attack"))
+    reply, _conf = post_in(request_msg("O-9"), token="guess-9")
+    assert reply.status == 429
