@@ -58,6 +58,10 @@ def max_bytes() -> int:
     return int(getattr(settings, "ISO18626_MAX_BYTES", 1024 * 1024))
 
 
+def max_elements() -> int:
+    return int(getattr(settings, "ISO18626_MAX_ELEMENTS", iso.DEFAULT_MAX_ELEMENTS))
+
+
 @dataclass
 class Reply:
     status: int
@@ -128,8 +132,12 @@ def receive(*, body: bytes, content_type: str, token: str = "") -> Reply:
     limit = max_bytes()
     if len(body) > limit:
         return _plain(413, f"Messages are limited to {limit} bytes.")
+    elements = max_elements()
+    if iso.exceeds_element_limit(body, elements):
+        # Refused before it is read: each element costs Python time.
+        return _plain(413, f"Messages are limited to {elements} elements.")
     try:
-        message = iso.parse(body, max_bytes=limit)
+        message = iso.parse(body, max_bytes=limit, max_elements=elements)
     except iso.Iso18626Error as exc:
         confirmation = iso.error_confirmation_for(exc)
         if confirmation is None:

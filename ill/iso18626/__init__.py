@@ -73,10 +73,11 @@ from .messages import (
     Version,
     YesNo,
 )
-from .parse import DEFAULT_MAX_BYTES, parse
+from .parse import DEFAULT_MAX_BYTES, DEFAULT_MAX_ELEMENTS, exceeds_element_limit, parse
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_ELEMENTS",
     "NAMESPACE",
     "VERSION_ATTRIBUTE",
     "Action",
@@ -130,5 +131,6 @@ __all__ = [
     "build",
     "confirmation_for",
     "error_confirmation_for",
+    "exceeds_element_limit",
     "parse",
 ]

@@ -4,6 +4,7 @@ told from forgeries, and what strangers post is bounded and pruned."""
 
 import importlib
 import io
+import time
 
 import pytest
 from django.apps import apps
@@ -11,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.db.models.signals import pre_save
+from lxml import etree
 
 from ill import iso18626 as iso
 from ill.borrowing import services as bs
@@ -361,3 +363,33 @@ def test_an_old_password_hash_is_replaced_on_success_and_not_checked_under_attac
                         lambda *a, **k: pytest.fail("checked an old hash under attack"))
     reply, _conf = post_in(request_msg("O-9"), token="guess-9")
     assert reply.status == 429
+
+
+# --- 10. the element count is bounded, and an oversized message answered fast ------------------
+
+
+def test_a_message_of_250000_unknown_elements_is_refused_fast(client, world):
+    data = request_msg("BIG-1").replace(b"</ill:serviceInfo>",
+                                        b"</ill:serviceInfo>" + b"<x/>" * 250_000)
+    assert len(data) <= 1024 * 1024
+    started = time.process_time()
+    response = post(client, data)
+    spent = time.process_time() - started
+    assert response.status_code == 413 and b"elements" in response.content
+    # Reading it took 1.3-2.4 s of server time; the refusal is a count of "<" bytes.
+    assert spent < 0.3, spent
+    assert not LendingRequest.objects.exists() and not IsoMessage.objects.exists()
+
+
+def test_the_element_limit_is_a_setting_and_the_codec_keeps_it_too(client, world, settings):
+    data = request_msg("EL-1")
+    count = sum(1 for _ in etree.fromstring(data).iter())
+    settings.ISO18626_MAX_ELEMENTS = count
+    assert answer_of(post(client, data)).is_ok
+    settings.ISO18626_MAX_ELEMENTS = count - 1
+    assert post(client, request_msg("EL-2")).status_code == 413
+    with pytest.raises(iso.Iso18626Error, match="more than the 10 elements"):
+        iso.parse(data, max_elements=10)
+    # Only "<" bytes that are not elements (in a UTF-16 text, say) are read to be sure.
+    assert not iso.exceeds_element_limit(("<a>" + "\u013c" * 50 + "</a>").encode("utf-16"), 5)
+    assert iso.exceeds_element_limit(b"<a>" + b"<b/>" * 6 + b"</a>", 5)
