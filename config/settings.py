@@ -197,6 +197,10 @@ CELERY_BEAT_SCHEDULE: dict = {
                            "schedule": crontab(minute="*/30")},
     "lending-overdue-notices": {"task": "ill.send_lending_overdue_notices",
                                 "schedule": crontab(hour=8, minute=0)},
+    # Partner endpoint (ill/inbound/tasks.py): ISO 18626 traffic past its retention
+    # (ISO18626_RETENTION_DAYS, ISO18626_UNATTRIBUTED_RETENTION_DAYS) is deleted.
+    "iso18626-prune-traffic": {"task": "ill.prune_iso_traffic",
+                               "schedule": crontab(hour=3, minute=15)},
 }
 
 REST_FRAMEWORK = {

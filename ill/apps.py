@@ -12,6 +12,7 @@ class IllConfig(AppConfig):
         from ill.borrowing import letters as borrowing_letters
         from ill.borrowing import tasks as borrowing_tasks  # noqa: F401 (registers its jobs)
         from ill.borrowing.bridge import BorrowingBridge
+        from ill.inbound import tasks as inbound_tasks  # noqa: F401 (registers the pruning job)
         from ill.lending import letters as lending_letters
         from ill.lending import tasks as lending_tasks  # noqa: F401 (registers the lending jobs)
         from ill.outbox import tasks as outbox_tasks  # noqa: F401 (registers the delivery tasks)

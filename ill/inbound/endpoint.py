@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import datetime
 import hashlib
 import re
 import time
@@ -33,6 +34,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
@@ -153,15 +155,50 @@ def receive(*, body: bytes, content_type: str, token: str = "") -> Reply:
 
 def _store_unreadable(exc: iso.Iso18626Error, body: bytes, confirmation: bytes) -> None:
     header = exc.header if isinstance(exc.header, iso.Header) else None
-    IsoMessage.objects.create(
+    stored = IsoMessage(
         direction=IsoMessage.Direction.IN, kind=exc.kind.value if exc.kind else "",
         version=exc.version.value if exc.version else "",
         requesting_agency_request_id=(header.requesting_agency_request_id or "")[:100]
         if header else "",
         timestamp=header.timestamp if header else None,
-        raw=xml_text(body), confirmation_raw=confirmation.decode("utf-8"),
+        raw=xml_text(body[:unattributed_keep_chars() * 4]),
+        confirmation_raw=confirmation.decode("utf-8"),
         confirmation_status="ERROR", error_type=exc.error_type.value,
         error_value=exc.error_value, summary=_("Unreadable message")[:300], http_status=200)
+    if _keep_unattributed(stored):
+        insert(stored)
+
+
+# --- what strangers post ----------------------------------------------------------------------
+# A message no partner is known to have sent (unknown recipient or sender, wrong or missing
+# credentials, unreadable) is kept for staff to see, but cut short, and only so many an hour:
+# anyone can post, and nobody may fill the database. `ill.inbound.services.iso_traffic_prune`
+# deletes them after ISO18626_UNATTRIBUTED_RETENTION_DAYS.
+
+
+def unattributed_keep_chars() -> int:
+    return int(getattr(settings, "ISO18626_UNATTRIBUTED_KEEP_CHARS", 2000))
+
+
+def unattributed_per_hour() -> int:
+    return int(getattr(settings, "ISO18626_UNATTRIBUTED_PER_HOUR", 200))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + " […]"
+
+
+def _keep_unattributed(stored: IsoMessage) -> bool:
+    """Cut the message short; False when this hour's share is used up (then it is only
+    answered)."""
+    limit = unattributed_keep_chars()
+    for name in ("raw", "confirmation_raw", "note", "error_value"):
+        setattr(stored, name, _cut(getattr(stored, name), limit))
+    stored.raw = mask_credentials(stored.raw)  # (a cut may leave a value open: hidden)
+    since = timezone.now() - datetime.timedelta(hours=1)
+    recent = IsoMessage.objects.filter(direction=IsoMessage.Direction.IN,
+                                       idempotency_key__isnull=True, created_at__gte=since)
+    return recent.count() < unattributed_per_hour()
 
 
 # --- routing ---------------------------------------------------------------------------------
@@ -228,7 +265,7 @@ def _handle_once(message: iso.Message, token: str, key: str, summary: dict) -> R
             # Stored last, in the same transaction as the effect: the unique key makes
             # a replay fail here and roll back whatever it did, even one that raced the
             # first delivery (it waited on the request's row lock meanwhile).
-            _store(stored, message, iso.confirmation_for(message))
+            answer = _store(stored, message, iso.confirmation_for(message))
     except Refusal as refusal:
         # Whatever the message had begun to change went with the transaction above
         # (one transaction and no savepoint keeps the common case at the fewest round
@@ -244,15 +281,21 @@ def _handle_once(message: iso.Message, token: str, key: str, summary: dict) -> R
                 flag(request=request, reason=reason)
             stored.error_type = str(refusal.error_type)
             stored.error_value = refusal.error_value
-            _store(stored, message, iso.confirmation_for(
-                message, iso.MessageStatus.ERROR, refusal.error_type, refusal.error_value))
-    return Reply(200, stored.confirmation_raw.encode("utf-8"))
+            answer = _store(stored, message, iso.confirmation_for(
+                message, iso.MessageStatus.ERROR, refusal.error_type, refusal.error_value),
+                authenticated=stored.idempotency_key is not None)
+    return Reply(200, answer)
 
 
-def _store(stored: IsoMessage, message: iso.Message, confirmation) -> None:
-    stored.confirmation_raw = iso.build(confirmation, message.version).decode("utf-8")
+def _store(stored: IsoMessage, message: iso.Message, confirmation, *,
+           authenticated: bool = True) -> bytes:
+    """Store the message with its confirmation; returns the confirmation to answer."""
+    data = iso.build(confirmation, message.version)
+    stored.confirmation_raw = data.decode("utf-8")
     stored.confirmation_status = str(confirmation.message_status)
-    insert(stored)
+    if authenticated or _keep_unattributed(stored):
+        insert(stored)
+    return data
 
 
 def _stored_confirmation(key: str) -> bytes | None:

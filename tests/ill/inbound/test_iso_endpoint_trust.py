@@ -5,18 +5,23 @@ told from forgeries, and what strangers post is bounded and pruned."""
 import importlib
 import io
 import time
+from datetime import timedelta
 
 import pytest
+from celery import current_app
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.db.models.signals import pre_save
+from django.utils import timezone
 from lxml import etree
 
 from ill import iso18626 as iso
 from ill.borrowing import services as bs
 from ill.inbound.endpoint import mask_credentials
+from ill.inbound.services import iso_traffic_prune
+from ill.inbound.tasks import PRUNE_TASK
 from ill.models import BorrowingRequest, IsoMessage, LendingRequest, OutboxMessage
 from tests import factories as f
 from tests.ill.inbound.test_iso_endpoint import error_of, ram, request_msg, sam
@@ -393,3 +398,73 @@ def test_the_element_limit_is_a_setting_and_the_codec_keeps_it_too(client, world
     # Only "<" bytes that are not elements (in a UTF-16 text, say) are read to be sure.
     assert not iso.exceeds_element_limit(("<a>" + "\u013c" * 50 + "</a>").encode("utf-16"), 5)
     assert iso.exceeds_element_limit(b"<a>" + b"<b/>" * 6 + b"</a>", 5)
+
+
+# --- 9. what strangers post is kept short and bounded; old traffic is pruned -------------------
+
+
+def _padded(rid, *, requester="FI-OTA", size=900_000):
+    # Nearly 1 MiB, of a note: what anyone could make us store for ever.
+    return request_msg(rid, requester=requester).replace(
+        b"<ill:serviceType>", b"<ill:note>" + b"n" * size + b"</ill:note><ill:serviceType>")
+
+
+def test_a_strangers_messages_are_stored_cut_short_and_only_so_many(world, settings, guarded):
+    settings.ISO18626_UNATTRIBUTED_PER_HOUR = 3
+    cache.clear()
+    answers = [post_in(_padded(f"S-{n}", requester="FI-STRANGER"))[1] for n in range(2)]
+    answers.append(post_in(_padded("S-2"), token="wrong")[1])  # a known sender, unproven
+    answers.append(post_in(_padded("S-3", requester="FI-STRANGER"))[1])  # over the bound
+    assert all(a.message_status == "ERROR" for a in answers)
+    stored = list(IsoMessage.objects.filter(direction="in"))
+    assert len(stored) == 3
+    for message in stored:
+        assert len(message.raw) < 2100 and len(message.note) < 2100
+        assert message.idempotency_key is None
+    # The partner's own messages are kept whole.
+    _r, conf = post_in(_padded("S-4"), token="tok-123")
+    assert conf.is_ok
+    assert len(IsoMessage.objects.get(requesting_agency_request_id="S-4").raw) > 900_000
+
+
+def test_an_unreadable_message_is_stored_cut_short(world):
+    data = _padded("U-1").replace(b"<ill:timestamp>", b"<ill:x>").replace(
+        b"</ill:timestamp>", b"</ill:x>")
+    _r, conf = post_in(data)
+    assert error_of(conf)[0] == ET.BADLY_FORMED_MESSAGE
+    assert len(IsoMessage.objects.get().raw) < 2100
+
+
+def test_old_traffic_is_pruned_by_its_retention(world, lent, settings):
+    settings.ISO18626_RETENTION_DAYS = 365
+    settings.ISO18626_UNATTRIBUTED_RETENTION_DAYS = 30
+    now = timezone.now()
+    post_in(request_msg("P-1", requester="FI-STRANGER"))  # unattributed
+    stranger = IsoMessage.objects.get(requesting_agency_request_id="P-1")
+    partner_message = IsoMessage.objects.filter(direction="in", lending_request=lent).first()
+    waiting = IsoMessage.objects.create(direction="out", institution=world.kaisa)
+    OutboxMessage.objects.create(message=waiting, institution=world.kaisa,
+                                 partner=world.ota_at_kaisa, chain="l:999", sequence=1,
+                                 url="http://ota.test/iso18626", xml="<x/>", state="failed")
+    IsoMessage.objects.filter(pk=stranger.pk).update(created_at=now - timedelta(days=31))
+    result = iso_traffic_prune(now=now)
+    assert result == {"unattributed": 1, "old": 0}
+    assert not IsoMessage.objects.filter(pk=stranger.pk).exists()
+    assert IsoMessage.objects.filter(pk=partner_message.pk).exists()
+    IsoMessage.objects.update(created_at=now - timedelta(days=366))
+    before = IsoMessage.objects.count()
+    assert before >= 2
+    assert iso_traffic_prune(now=now) == {"unattributed": 0, "old": before - 1}
+    assert list(IsoMessage.objects.all()) == [waiting]  # still to be sent: kept
+    settings.ISO18626_RETENTION_DAYS = 0  # for ever
+    OutboxMessage.objects.all().delete()
+    assert iso_traffic_prune(now=now) == {"unattributed": 0, "old": 0}
+
+
+def test_the_pruning_job_is_scheduled_and_runs_as_a_task(world, settings):
+    schedule = {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert PRUNE_TASK in schedule
+    post_in(request_msg("P-2", requester="FI-STRANGER"))
+    IsoMessage.objects.update(created_at=timezone.now() - timedelta(days=400))
+    assert current_app.tasks[PRUNE_TASK].delay().get() == {"unattributed": 1, "old": 0}
+    assert not IsoMessage.objects.exists()
