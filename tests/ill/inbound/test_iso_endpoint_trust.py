@@ -235,7 +235,7 @@ def test_credentials_already_stored_are_masked_by_the_migration(world):
     raw = request_msg("OLD-1", auth=_auth()).decode()
     old = IsoMessage.objects.create(direction="in", raw=raw)
     sent = IsoMessage.objects.create(direction="out", raw=raw)  # ours: the outbox's business
-    migration = importlib.import_module("ill.migrations.0005_mask_stored_credentials")
+    migration = importlib.import_module("ill.migrations.0006_mask_stored_credentials")
     migration.mask(apps, None)
     old.refresh_from_db()
     sent.refresh_from_db()

@@ -37,6 +37,6 @@ def mask(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ill", "0004_outbox_claim_token")]
+    dependencies = [("ill", "0005_source_api")]
 
     operations = [migrations.RunPython(mask, migrations.RunPython.noop, elidable=True)]
