@@ -13,6 +13,8 @@ from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.db.models.signals import pre_save
 from django.utils import timezone
 from lxml import etree
@@ -155,7 +157,15 @@ def _wsgi(data: bytes, **environ):
            "wsgi.errors": io.StringIO(), "CONTENT_TYPE": "application/xml",
            "HTTP_HOST": "testserver", **environ}
     status = []
-    body = b"".join(WSGIHandler()(env, lambda s, headers, exc_info=None: status.append(s)))
+    # As Django's test client does: the handler's signals would close the database
+    # connection, and with it the test's transaction (PostgreSQL then says it is closed).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(WSGIHandler()(env, lambda s, headers, exc_info=None: status.append(s)))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return int(status[0].split()[0]), body
 
 
