@@ -27,6 +27,7 @@ urlpatterns = [
     path("iso18626/outbox/<int:pk>/resend-partner/", outbox_views.resend_partner,
          name="iso18626_resend_partner"),
     path("", include("ill.urls")),
+    path("statistics/", include("reports.urls")),
     path("api/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("my/", include("portal.urls")),

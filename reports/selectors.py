@@ -29,7 +29,9 @@ Definitions (the README's "Statistics" section says the same):
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Count, DateTimeField, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
@@ -38,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ill.models import BorrowingRequest, HistoryEntry, LendingRequest, RotaEntry, Source
+from partners.models import Partner
 from reports.sql import Seconds, grouped_percentiles
 
 BR = BorrowingRequest
@@ -422,3 +425,161 @@ def articles(*, institution, period: Period, by: str = "") -> Report:
                            Column("opened", _("Opened by the patron")),
                            Column("opened_rate", _("Opened %"), "percent")],
                   rows=out, chart_label=("month",), chart_series=("delivered", "opened"))
+
+
+# --- the reports, by the slug in their URL ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReportDefinition:
+    slug: str
+    title: str
+    build: object  # (*, institution, period, by) -> Report
+    dimensions: dict = field(default_factory=dict)
+
+
+REPORTS = {d.slug: d for d in (
+    ReportDefinition("borrowing", gettext_lazy("Borrowing per month"), borrowing_by_month,
+                     BORROWING_DIMENSIONS),
+    ReportDefinition("lending", gettext_lazy("Lending per month"), lending_by_month,
+                     LENDING_DIMENSIONS),
+    ReportDefinition("unfilled", gettext_lazy("Unfilled, by reason"), unfilled_reasons),
+    ReportDefinition("time-to-supply", gettext_lazy("Time to supply"), time_to_supply),
+    ReportDefinition("loans", gettext_lazy("Renewals, overdue, lost and long loans"), loans),
+    ReportDefinition("articles", gettext_lazy("Articles delivered and opened"), articles),
+)}
+
+
+# --- inter-library billing ----------------------------------------------------------------------
+
+def page_count(pages: str) -> int:
+    """Pages in a citation's page range: "12-20" is 9, "5" is 1, "3-4, 10" is 3; unknown 0."""
+    total = 0
+    for part in re.split(r"[,;]", pages or ""):
+        numbers = [int(n) for n in re.findall(r"\d+", part)][:2]
+        if len(numbers) == 2 and numbers[1] >= numbers[0]:
+            total += numbers[1] - numbers[0] + 1
+        elif numbers:
+            total += 1
+    return total
+
+
+def _charge(partner: Partner, *, items: int, pages: int) -> Decimal:
+    if partner.agreement == Partner.Agreement.PER_ITEM and partner.price is not None:
+        return partner.price * items
+    if partner.agreement == Partner.Agreement.PER_PAGE and partner.price is not None:
+        return partner.price * pages
+    return Decimal("0.00")
+
+
+def invoice(*, institution, partner: Partner, period: Period) -> dict:
+    """The invoice to a partner for the period: each of our lending requests shipped to it in
+    the period, charged as its agreement says (plain values for the page and the CSV)."""
+    lines = []
+    for r in (LendingRequest.objects
+              .filter(institution=institution, partner=partner,
+                      shipped_at__gte=period.since, shipped_at__lt=period.until)
+              .order_by("shipped_at", "pk")
+              .values("number", "partner_request_id", "title", "article_title", "pages",
+                      "shipped_at")):
+        pages = page_count(r["pages"])
+        lines.append({
+            "number": r["number"], "their_number": r["partner_request_id"],
+            "title": r["article_title"] or r["title"],
+            "shipped": timezone.localtime(r["shipped_at"]).date(), "pages": pages,
+            "amount": _charge(partner, items=1, pages=pages),
+        })
+    return {
+        "partner": partner.name, "address": partner.address, "currency": partner.currency,
+        "agreement": str(dict(Partner.Agreement.choices).get(partner.agreement,
+                                                             _("Not agreed"))),
+        "price": partner.price, "lines": lines,
+        "total": sum((line["amount"] for line in lines), Decimal("0.00")),
+    }
+
+
+def billing(*, institution, period: Period, by: str = "") -> Report:
+    """Per partner, what we lent it (shipped in the period) and borrowed from it (supplied
+    to us in the period) under its agreement, and what each side owes."""
+    partners = {p.pk: p for p in Partner.objects.for_institution(institution)}
+    lent = dict(LendingRequest.objects
+                .filter(institution=institution, shipped_at__gte=period.since,
+                        shipped_at__lt=period.until)
+                .values("partner").order_by("partner").annotate(n=Count("pk"))
+                .values_list("partner", "n"))
+    borrowed = dict(RotaEntry.objects
+                    .filter(request__institution=institution, outcome=Outcome.SUPPLIED,
+                            answered_at__gte=period.since, answered_at__lt=period.until)
+                    .values("partner").order_by("partner").annotate(n=Count("pk"))
+                    .values_list("partner", "n"))
+    per_page = [pk for pk, p in partners.items() if p.agreement == Partner.Agreement.PER_PAGE]
+    lent_pages: dict = {}
+    borrowed_pages: dict = {}
+    if per_page:
+        for pk, pages in (LendingRequest.objects
+                          .filter(institution=institution, partner__in=per_page,
+                                  shipped_at__gte=period.since, shipped_at__lt=period.until)
+                          .values_list("partner", "pages")):
+            lent_pages[pk] = lent_pages.get(pk, 0) + page_count(pages)
+        for pk, pages in (RotaEntry.objects
+                          .filter(request__institution=institution, partner__in=per_page,
+                                  outcome=Outcome.SUPPLIED, answered_at__gte=period.since,
+                                  answered_at__lt=period.until)
+                          .values_list("partner", "request__pages")):
+            borrowed_pages[pk] = borrowed_pages.get(pk, 0) + page_count(pages)
+    agreements = dict(Partner.Agreement.choices)
+    rows = []
+    for pk in sorted(set(lent) | set(borrowed), key=lambda k: partners[k].name):
+        partner = partners[pk]
+        rows.append({
+            "partner_id": pk, "partner": partner.name,
+            "agreement": str(agreements.get(partner.agreement, _("Not agreed"))),
+            "price": partner.price, "currency": partner.currency,
+            "lent": lent.get(pk, 0), "lent_pages": lent_pages.get(pk, 0),
+            "to_invoice": _charge(partner, items=lent.get(pk, 0),
+                                  pages=lent_pages.get(pk, 0)),
+            "borrowed": borrowed.get(pk, 0), "borrowed_pages": borrowed_pages.get(pk, 0),
+            "we_owe": _charge(partner, items=borrowed.get(pk, 0),
+                              pages=borrowed_pages.get(pk, 0)),
+        })
+    return Report(
+        slug="billing", title=_("Inter-library billing"),
+        columns=[Column("partner", _("Partner"), "text"),
+                 Column("agreement", _("Agreement"), "text"),
+                 Column("price", _("Price"), "money"), Column("currency", _("Currency"), "text"),
+                 Column("lent", _("Lent (shipped)")), Column("lent_pages", _("Pages lent")),
+                 Column("to_invoice", _("To invoice"), "money"),
+                 Column("borrowed", _("Borrowed (supplied to us)")),
+                 Column("borrowed_pages", _("Pages borrowed")),
+                 Column("we_owe", _("Charged to us"), "money")],
+        rows=rows, chart_label=("partner",), chart_series=("lent", "borrowed"),
+        notes=[_("Lent: our lending requests shipped in the period. Borrowed: partners' "
+                 "supplies to us in the period. Pages count only for per-page agreements.")])
+
+
+def patron_fees(*, institution, period: Period, by: str = "") -> Report:
+    """Fees recorded on borrowing requests created in the period (recorded, not charged)."""
+    requests = (BorrowingRequest.objects
+                .filter(institution=institution, created_at__gte=period.since,
+                        created_at__lt=period.until, patron_fee__isnull=False)
+                .order_by("created_at", "pk")
+                .values("number", "created_at", "patron__first_name", "patron__last_name",
+                        "title", "status", "patron_fee"))
+    statuses = dict(BR.Status.choices)
+    rows = [{"number": r["number"], "created": timezone.localtime(r["created_at"]).date(),
+             "patron": f"{r['patron__last_name']}, {r['patron__first_name']}", "title": r["title"],
+             "status": str(statuses.get(r["status"], r["status"])), "fee": r["patron_fee"]}
+            for r in requests]
+    return Report(
+        slug="patron-fees", title=_("Patron fees"),
+        columns=[Column("number", _("Request"), "text"), Column("created", _("Created"), "text"),
+                 Column("patron", _("Patron"), "text"), Column("title", _("Title"), "text"),
+                 Column("status", _("Status"), "text"), Column("fee", _("Fee"), "money")],
+        rows=rows, chart_label=("number",), chart_series=("fee",),
+        notes=[_("Fees recorded on requests created in the period. Kauko records them; "
+                 "charging is the library's payment system's.")])
+
+
+REPORTS.update({d.slug: d for d in (
+    ReportDefinition("billing", gettext_lazy("Inter-library billing"), billing),
+    ReportDefinition("patron-fees", gettext_lazy("Patron fees"), patron_fees),
+)})
