@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DateTimeField, F, OuterRef, Q, Subquery
+from django.db.models import Case, Count, DateTimeField, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -158,11 +158,12 @@ def borrowing_attempts(*, institution, period: Period):
 def borrowing_by_month(*, institution, period: Period, by: str = "partner") -> Report:
     by = by if by in BORROWING_DIMENSIONS else "partner"
     dimension, dimension_label = BORROWING_DIMENSIONS[by]
-    cancelled_to = Subquery(
+    # Who cancelled: looked up in the history only for the few cancelled attempts.
+    cancelled_to = Case(When(outcome=Outcome.CANCELLED, then=Subquery(
         HistoryEntry.objects.filter(borrowing_request=OuterRef("request_id"),
                                     at__gte=OuterRef("asked_at"),
                                     to_status__startswith="cancelled")
-        .order_by("at", "id").values("to_status")[:1])
+        .order_by("at", "id").values("to_status")[:1])), default=Value(""))
     cancelled = Q(outcome=Outcome.CANCELLED)
     rows = (borrowing_attempts(institution=institution, period=period)
             .annotate(month=TruncMonth("asked_at"), cancelled_to=cancelled_to)
