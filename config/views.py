@@ -52,11 +52,13 @@ def _is_rs_office(user) -> bool:
 
 
 def _dashboard(request, institution) -> dict:
+    previous = request.session.get(PREVIOUS_LOOK)
+    previous = datetime.datetime.fromisoformat(previous) if previous else None
     # On a first look ever, the refreshes count from the page's own load.
-    previous = request.session.get(PREVIOUS_LOOK) or request.session.get(LAST_LOOK)
-    since = datetime.datetime.fromisoformat(previous) if previous else None
+    loaded = request.session.get(LAST_LOOK)
+    since = previous or (datetime.datetime.fromisoformat(loaded) if loaded else None)
     return {**dashboard(institution=institution, since=since),
-            "since": since, "refresh_seconds": DASHBOARD_REFRESH_SECONDS}
+            "since": previous, "refresh_seconds": DASHBOARD_REFRESH_SECONDS}
 
 
 @login_required

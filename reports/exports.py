@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 import pygal
 from django.http import HttpResponse
@@ -63,6 +64,13 @@ def chart_svg(report: Report) -> str:
                       for row in report.rows]
     for key in report.chart_series:
         chart.add(labels.get(key, key), [row.get(key) for row in report.rows])
+    kinds = {c.key: c.kind for c in report.columns}
+    if all(kinds.get(key) == "int" for key in report.chart_series):
+        # Counts: whole numbers on the axis, not 0.2 steps.
+        top = max((row.get(key) or 0 for row in report.rows for key in report.chart_series),
+                  default=0)
+        step = max(1, math.ceil(top / 10))
+        chart.y_labels = list(range(0, top + step, step))
     return chart.render(is_unicode=True)
 
 

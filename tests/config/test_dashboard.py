@@ -49,9 +49,11 @@ def test_new_counts_what_came_into_a_queue_since_the_last_look(client, inst, set
     client.force_login(rs_staff)
     first = client.get("/").text
     assert "new</span>" not in _queue(first, "borrowing-queues", "ready")
+    assert "since your last look" not in first  # there was none
     f.borrowing_request(inst, setup=setup, partners=[partner])
     second = client.get("/").text
     assert "1 new" in _queue(second, "borrowing-queues", "ready")
+    assert "since your last look" in second
     # The refreshes count from the same last look as the page.
     live = client.get(reverse("home_live")).text
     assert "1 new" in _queue(live, "borrowing-queues", "ready")
