@@ -5,6 +5,7 @@ import datetime
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fulfillment.models import CirculationDesk, Item, Library
 from ill.borrowing.filters import QUEUES as BORROWING_QUEUES
@@ -12,7 +13,7 @@ from ill.borrowing.selectors import queue_counts as borrowing_queue_counts
 from ill.lending.filters import QUEUES as LENDING_QUEUES
 from ill.lending.selectors import queue_counts as lending_queue_counts
 from ill.models import BorrowingRequest, LendingRequest
-from partners.models import Partner
+from partners.models import Partner, WorkflowProfile
 from patrons.models import Patron
 
 
@@ -57,6 +58,53 @@ def _attention(*, model, institution, url_name: str) -> list[dict]:
              "url": reverse(url_name, args=[r["pk"]])} for r in rows]
 
 
+def _timers(*, institution, today) -> list[dict]:
+    """What the nightly jobs and the calendar will do tonight unless staff act today: one
+    count each (a handful of workflow profiles, each with its own number of days)."""
+    tonight = timezone.make_aware(datetime.datetime.combine(
+        today + datetime.timedelta(days=1), datetime.time.min))
+    profiles = list(WorkflowProfile.objects.for_institution(institution)
+                    .filter(expire_after_days__isnull=False).values_list("pk", "side",
+                                                                         "expire_after_days"))
+    borrowing_expiry, lending_expiry = Q(pk__in=[]), Q(pk__in=[])
+    for pk, side, days in profiles:
+        cutoff = tonight - datetime.timedelta(days=days)
+        if side == WorkflowProfile.Side.BORROWING:
+            borrowing_expiry |= Q(partner__borrowing_profile=pk, status=BorrowingRequest.S.SENT,
+                                  status_changed_at__lt=cutoff)
+        else:
+            lending_expiry |= Q(partner__lending_profile=pk,
+                                status__in=LendingRequest.UNANSWERED, created_at__lt=cutoff)
+    borrowing = BorrowingRequest.objects.filter(institution=institution).aggregate(
+        expire=Count("pk", filter=borrowing_expiry),
+        conditions=Count("pk", filter=Q(status=BorrowingRequest.S.CONDITIONAL,
+                                        condition_reply_by__lte=today)))
+    lending = LendingRequest.objects.filter(institution=institution).aggregate(
+        expire=Count("pk", filter=lending_expiry),
+        conditions=Count("pk", filter=Q(status=LendingRequest.S.CONDITIONAL,
+                                        condition_reply_by__lte=today)),
+        due=Count("pk", filter=Q(status__in=LendingRequest.AWAY, due_date=today)))
+    borrowing_list, lending_list = reverse("ill:borrowing_list"), reverse("ill:lending_list")
+    return [
+        {"key": "borrowing_expire", "count": borrowing["expire"] or 0,
+         "url": f"{borrowing_list}?status={BorrowingRequest.S.SENT}",
+         "label": _("Borrowing requests a partner left unanswered: they move on or expire "
+                    "tonight")},
+        {"key": "borrowing_conditions", "count": borrowing["conditions"] or 0,
+         "url": f"{borrowing_list}?queue=conditional",
+         "label": _("Partners' conditions to answer by today")},
+        {"key": "lending_expire", "count": lending["expire"] or 0,
+         "url": f"{lending_list}?queue=new",
+         "label": _("Lending requests we have not answered: they expire tonight")},
+        {"key": "lending_conditions", "count": lending["conditions"] or 0,
+         "url": f"{lending_list}?queue=conditional",
+         "label": _("Our conditions the borrower has not answered: they lapse tonight")},
+        {"key": "lending_due", "count": lending["due"] or 0,
+         "url": f"{lending_list}?queue=overdue",
+         "label": _("Our items due back today: overdue from tomorrow")},
+    ]
+
+
 def dashboard(*, institution, since=None, today=None) -> dict:
     """What the RS office starts its day with, as plain values: each work queue with its count
     and how many are new since `since` (the user's last look), requests needing attention
@@ -93,6 +141,7 @@ def dashboard(*, institution, since=None, today=None) -> dict:
                       "url": reverse("ill:borrowing_detail", args=[r["pk"]])}
                      for r in due_rows],
         "due_back_total": due.count() if len(due_rows) == DUE_BACK_SHOWN else len(due_rows),
+        "timers": _timers(institution=institution, today=today),
         "newest_lending": newest or 0,
         "new_lending": (LendingRequest.objects
                         .filter(institution=institution, created_at__gt=since).count()

@@ -97,7 +97,7 @@ def test_the_fragment_carries_the_newest_lending_request_for_the_page_to_compare
     before = client.get(reverse("home_live")).text
     assert 'data-newest-lending="0"' in before
     lending = f.lending_request(inst, setup=setup, partner_=partner)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(17):
         after = client.get(reverse("home_live")).text
     assert f'data-newest-lending="{lending.pk}"' in after
     # Nothing in our catalogue matches it: it waits in Locate failed, new since the look.
@@ -131,6 +131,33 @@ def test_the_dashboard_uses_few_queries(client, inst, setup, rs_staff, partner,
         f.borrowing_request(inst, setup=setup, partners=[partner])
     client.force_login(rs_staff)
     client.get("/")
-    # Constant: the overview's five counts, the dashboard's ten, the session and the user.
-    with django_assert_max_num_queries(24):
+    # Constant: the overview's five counts, the dashboard's thirteen, session and user.
+    with django_assert_max_num_queries(27):
         assert client.get("/").status_code == 200
+
+
+def _timer(html: str, key: str) -> str:
+    block = html.split('data-testid="timers"', 1)[1].split("</ul>", 1)[0]
+    return block.split(f'data-timer="{key}"', 1)[1].split("</li>", 1)[0]
+
+
+def test_today_counts_what_the_night_will_expire_and_what_falls_due(client, inst, setup,
+                                                                    rs_staff, partner):
+    profile = f.workflow_profile(inst, expire_after_days=5)
+    partner.borrowing_profile = profile
+    partner.save()
+    now = timezone.now()
+    stale = f.borrowing_request(inst, setup=setup, partners=[partner])
+    fresh = f.borrowing_request(inst, setup=setup, partners=[partner])
+    BR.objects.filter(pk=stale.pk).update(status=BR.S.SENT, partner=partner,
+                                          status_changed_at=now - datetime.timedelta(days=6))
+    BR.objects.filter(pk=fresh.pk).update(status=BR.S.SENT, partner=partner,
+                                          status_changed_at=now - datetime.timedelta(days=2))
+    lent = f.lending_request(inst, setup=setup, partner_=partner)
+    LendingRequest.objects.filter(pk=lent.pk).update(status=LendingRequest.S.RECEIVED,
+                                                     due_date=timezone.localdate())
+    client.force_login(rs_staff)
+    html = client.get("/").text
+    assert '<span class="figure">1</span>' in _timer(html, "borrowing_expire")
+    assert '<span class="figure">1</span>' in _timer(html, "lending_due")
+    assert '<span class="figure">0</span>' in _timer(html, "lending_conditions")
