@@ -59,7 +59,7 @@ SHIPPED = ("ship_physically", "ship_digitally")
 class Column:
     key: str
     label: str
-    kind: str = "int"  # text, int, percent, hours, money
+    kind: str = "int"  # text, date, int, percent, hours, money
 
 
 @dataclass
@@ -572,7 +572,7 @@ def patron_fees(*, institution, period: Period, by: str = "") -> Report:
             for r in requests]
     return Report(
         slug="patron-fees", title=_("Patron fees"),
-        columns=[Column("number", _("Request"), "text"), Column("created", _("Created"), "text"),
+        columns=[Column("number", _("Request"), "text"), Column("created", _("Created"), "date"),
                  Column("patron", _("Patron"), "text"), Column("title", _("Title"), "text"),
                  Column("status", _("Status"), "text"), Column("fee", _("Fee"), "money")],
         rows=rows, chart_label=("number",), chart_series=("fee",),

@@ -72,6 +72,9 @@ def report_view(request, slug: str):
         "columns": [{"label": str(c.label), "kind": c.kind} for c in report.columns]
         if report else [],
         "rows": report.values() if report else [],
+        "table": [[{"value": value, "kind": column.kind}
+                   for value, column in zip(values, report.columns, strict=True)]
+                  for values in report.values()] if report else [],
         "notes": report.notes if report else [],
         "chart": mark_safe(exports.chart_svg(report)) if report and report.rows else "",
         "query": _query_without_format(request),
