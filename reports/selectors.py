@@ -297,18 +297,19 @@ def time_to_supply(*, institution, period: Period, by: str = "") -> Report:
                         F("request__created_at")),
     }
     borrowing = grouped_percentiles(attempts, group="partner__name", measures=measures)
+    supplied = dict(attempts.values("partner__name").order_by("partner__name")
+                    .annotate(n=Count("pk")).values_list("partner__name", "n"))
     lending = grouped_percentiles(
         LendingRequest.objects.filter(institution=institution, created_at__gte=period.since,
                                       created_at__lt=period.until, shipped_at__isnull=False),
         group="partner__name",
         measures={"turnaround": Seconds(F("shipped_at"), F("created_at"))})
     rows = []
-    for partner in sorted(set(borrowing) | set(lending), key=lambda p: p or ""):
+    for partner in sorted(set(supplied) | set(lending), key=lambda p: p or ""):
         row = {"partner": partner}
-        if partner in borrowing:
+        if partner in supplied:
             cells = borrowing[partner]
-            row["supplied"] = cells["supply"]["n"] or cells["wait"]["n"] or \
-                cells["answer"]["n"]
+            row["supplied"] = supplied[partner]
             for key, _label in TIMES:
                 row[f"{key}_median"] = _hours(cells[key][0.5])
                 row[f"{key}_p90"] = _hours(cells[key][0.9])
