@@ -17,6 +17,11 @@
       credentials: "same-origin",
       headers: {"X-Requested-With": "XMLHttpRequest"}
     }).then(function (response) {
+      if (response.redirected) {
+        // Logged out meanwhile: the login page must not land inside the dashboard.
+        window.location.reload();
+        throw new Error("logged out");
+      }
       if (!response.ok) { throw new Error(response.status); }
       return response.text();
     }).then(function (html) {
