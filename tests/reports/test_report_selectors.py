@@ -4,8 +4,12 @@ import datetime
 
 import pytest
 
+from ill.borrowing.services import borrowing_request_send
+from kauko import roles
 from reports import selectors as s
 from reports.sql import percentile
+from tests import factories as f
+from tests.reports.conftest import Clock, local
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +136,17 @@ def test_percentile_interpolates_like_postgresql():
     assert percentile([], 0.5) is None
     assert percentile([24.0, 48.0], 0.9) == pytest.approx(45.6)
     assert percentile([1, 2, 3, 4], 0.5) == 2.5
+
+
+def test_a_month_is_the_local_month_not_utcs(monkeypatch, settings):
+    """Sent at 00:30 on 1 February in Helsinki, which is still 31 January in UTC."""
+    settings.TIME_ZONE = "Europe/Helsinki"
+    clock = Clock(monkeypatch)
+    inst = f.institution("OTA")
+    setup = f.rs_setup(inst)
+    staff = f.staff(inst, roles.RESOURCE_SHARING)
+    request = clock.at(local(2, 1, 0, 30), f.borrowing_request, inst=inst, setup=setup,
+                       partners=[f.partner(inst, code="ALPHA", name="Alpha")], user=staff)
+    clock.at(local(2, 1, 0, 30), borrowing_request_send, request=request, user=staff)
+    report = s.borrowing_by_month(institution=inst, period=QUARTER)
+    assert _rows(report, "month", "requests") == [("2026-02", 1)]
