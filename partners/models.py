@@ -145,7 +145,7 @@ class Partner(InstitutionScoped):
     price = models.DecimalField(
         _("price"), max_digits=8, decimal_places=2, null=True, blank=True,
         help_text=_("Per item or per page, as the agreement says."))
-    currency = models.CharField(_("currency"), max_length=3, default="EUR",
+    currency = models.CharField(_("currency"), max_length=3, default="EUR", blank=True,
                                 help_text=_("ISO 4217 code, e.g. EUR, SEK, USD."))
 
     class Meta:
@@ -186,6 +186,7 @@ class Partner(InstitutionScoped):
             ).exclude(pk=self.pk)
             if clash.exists():
                 errors["agency_id_value"] = _("Another partner already has this agency id.")
+        self.currency = (self.currency or "EUR").strip().upper()
         if self.agreement in (self.Agreement.PER_ITEM, self.Agreement.PER_PAGE) \
                 and self.price is None:
             errors["price"] = _("Give the price the agreement charges.")

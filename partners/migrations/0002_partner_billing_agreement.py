@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='partner',
             name='currency',
-            field=models.CharField(default='EUR', help_text='ISO 4217 code, e.g. EUR, SEK, USD.', max_length=3, verbose_name='currency'),
+            field=models.CharField(blank=True, default='EUR', help_text='ISO 4217 code, e.g. EUR, SEK, USD.', max_length=3, verbose_name='currency'),
         ),
         migrations.AddField(
             model_name='partner',
