@@ -202,3 +202,13 @@ def test_patron_fees_are_listed(staff_client, quarter):
     response = staff_client.get(_url("patron-fees"), QUARTER)
     assert [row[0] for row in _table(response)] == [r1.number]
     assert _table(response)[0][-1] == "5.00"
+
+
+def test_an_empty_currency_means_euros_and_codes_are_upper_case(quarter):
+    partner = quarter.alpha
+    partner.currency = ""
+    partner.clean()
+    assert partner.currency == "EUR"
+    partner.currency = "sek"
+    partner.clean()
+    assert partner.currency == "SEK"
