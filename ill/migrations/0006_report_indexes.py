@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ill', '0003_lending_cancel_requested'),
+        ('ill', '0005_source_api'),
     ]
 
     operations = [
