@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "circulation",
     "ill",
     "portal",
+    "reports",
     "workbench",
 ]
 

@@ -15,6 +15,7 @@ admin.site.site_title = "Kauko"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("home/live/", views.home_live, name="home_live"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("iso18626/outbox/<int:pk>/resend-partner/", outbox_views.resend_partner,
          name="iso18626_resend_partner"),
     path("", include("ill.urls")),
+    path("statistics/", include("reports.urls")),
     path("api/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("my/", include("portal.urls")),

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from config.celery import app
-from config.selectors import institution_overview
+from config.selectors import dashboard, institution_overview
 from kauko.access import staff_institution
 from kauko.models import Institution
 
@@ -26,10 +30,47 @@ def home(request):
                              .order_by("name")],
         })
     institution = staff_institution(request)
-    return render(request, "config/home.html", {
-        "institution": institution,
-        "overview": institution_overview(institution=institution),
-    })
+    context = {"institution": institution,
+               "overview": institution_overview(institution=institution)}
+    if _is_rs_office(request.user):
+        # "New" means new since the user's previous look at this page; the refreshes in
+        # between (home_live) count from the same moment.
+        request.session[PREVIOUS_LOOK] = request.session.get(LAST_LOOK)
+        request.session[LAST_LOOK] = timezone.now().isoformat()
+        context["dashboard"] = _dashboard(request, institution)
+    return render(request, "config/home.html", context)
+
+
+# The RS office's dashboard: the session remembers when the user last opened the home page.
+LAST_LOOK = "dashboard_last_look"
+PREVIOUS_LOOK = "dashboard_previous_look"
+DASHBOARD_REFRESH_SECONDS = 60
+
+
+def _is_rs_office(user) -> bool:
+    return user.has_perms(("ill.change_borrowingrequest", "ill.change_lendingrequest"))
+
+
+def _dashboard(request, institution) -> dict:
+    previous = request.session.get(PREVIOUS_LOOK)
+    previous = datetime.datetime.fromisoformat(previous) if previous else None
+    # On a first look ever, the refreshes count from the page's own load.
+    loaded = request.session.get(LAST_LOOK)
+    since = previous or (datetime.datetime.fromisoformat(loaded) if loaded else None)
+    return {**dashboard(institution=institution, since=since),
+            "since": previous, "refresh_seconds": DASHBOARD_REFRESH_SECONDS}
+
+
+@login_required
+@never_cache
+@require_GET
+def home_live(request):
+    """The dashboard's part that refreshes itself (polled by static/kauko/dashboard.js)."""
+    institution = staff_institution(request)
+    if not _is_rs_office(request.user):
+        raise PermissionDenied
+    return render(request, "config/_dashboard.html",
+                  {"dashboard": _dashboard(request, institution)})
 
 
 def _database_state() -> str:

@@ -84,6 +84,7 @@ class PartnerAdmin(InstitutionScopedAdmin):
                                      "iso_version"]}),
         (_("Workflow"), {"fields": ["borrowing_profile", "lending_profile",
                                     "average_supply_days", "mail_delay_days"]}),
+        (_("Billing"), {"fields": ["agreement", "price", "currency"]}),
         (_("Credentials the partner must send us"), {
             "fields": ["inbound_account_id", "new_security_code", "new_token",
                        "generate_credentials", "clear_credentials"]}),

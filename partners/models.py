@@ -97,6 +97,12 @@ class WorkflowProfile(InstitutionScoped):
 
 
 class Partner(InstitutionScoped):
+    class Agreement(models.TextChoices):
+        FREE = "free", _("Free")
+        RECIPROCAL = "reciprocal", _("Reciprocal (no charge either way)")
+        PER_ITEM = "per_item", _("Price per item")
+        PER_PAGE = "per_page", _("Price per page")
+
     class ProfileType(models.TextChoices):
         EMAIL = "email", _("E-mail")
         ISO18626 = "iso18626", _("ISO 18626")
@@ -160,6 +166,16 @@ class Partner(InstitutionScoped):
         _("our HTTP token at the partner"), max_length=200, blank=True,
         help_text=_("Sent as an Authorization: Bearer header."))
     notes = models.TextField(_("notes"), blank=True)
+    # Inter-library billing: what the partner's agreement says we charge for what we lend it
+    # (and it charges us for what it lends us).
+    agreement = models.CharField(
+        _("billing agreement"), max_length=12, choices=Agreement.choices, blank=True,
+        help_text=_("Free and reciprocal partners are not invoiced; empty: not agreed yet."))
+    price = models.DecimalField(
+        _("price"), max_digits=8, decimal_places=2, null=True, blank=True,
+        help_text=_("Per item or per page, as the agreement says."))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR", blank=True,
+                                help_text=_("ISO 4217 code, e.g. EUR, SEK, USD."))
 
     class Meta:
         verbose_name = _("partner")
@@ -199,6 +215,10 @@ class Partner(InstitutionScoped):
             ).exclude(pk=self.pk)
             if clash.exists():
                 errors["agency_id_value"] = _("Another partner already has this agency id.")
+        self.currency = (self.currency or "EUR").strip().upper()
+        if self.agreement in (self.Agreement.PER_ITEM, self.Agreement.PER_PAGE) \
+                and self.price is None:
+            errors["price"] = _("Give the price the agreement charges.")
         if errors:
             raise ValidationError(errors)
 

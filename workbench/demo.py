@@ -437,7 +437,8 @@ def seed_partners(institutions: dict[str, Institution]) -> None:
                           "email": other.email, "language": "fi",
                           "borrowing_profile": borrowing, "lending_profile": lending,
                           "average_supply_days": 3, "mail_delay_days": 2,
-                          "is_international": False},
+                          "is_international": False,
+                          "agreement": Partner.Agreement.RECIPROCAL},
             )
             _demo_credentials(partner, us=inst, them=other)
         Partner.objects.update_or_create(
@@ -449,7 +450,7 @@ def seed_partners(institutions: dict[str, Institution]) -> None:
                       "address": "National Repository Library\nPO Box 1710\n70421 Kuopio",
                       "borrowing_profile": simple_borrowing, "lending_profile": simple_lending,
                       "average_supply_days": 4, "mail_delay_days": 3,
-                      "is_international": False},
+                      "is_international": False, "agreement": Partner.Agreement.FREE},
         )
         Partner.objects.update_or_create(
             institution=inst, code="RDL",
@@ -461,7 +462,8 @@ def seed_partners(institutions: dict[str, Institution]) -> None:
                                  "1221 Copenhagen, Denmark",
                       "borrowing_profile": simple_borrowing, "lending_profile": simple_lending,
                       "average_supply_days": 10, "mail_delay_days": 5,
-                      "is_international": True},
+                      "is_international": True, "agreement": Partner.Agreement.PER_ITEM,
+                      "price": Decimal("90.00"), "currency": "DKK"},
         )
 
 

@@ -165,6 +165,11 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, R
                          name="borrowing_partner_idx"),
             models.Index(fields=["institution", "patron_due_date"],
                          name="borrowing_due_idx"),
+            # Statistics (reports/): articles delivered, long loans by month received.
+            models.Index(fields=["institution", "delivered_at"],
+                         name="borrowing_delivered_idx"),
+            models.Index(fields=["institution", "received_at"],
+                         name="borrowing_received_idx"),
         ]
 
     def __str__(self):
@@ -361,6 +366,11 @@ class RotaEntry(models.Model):
         ordering = ["request", "position"]
         verbose_name = _("rota entry")
         verbose_name_plural = _("rota")
+        indexes = [
+            # Statistics (reports/): attempts sent, and supplies answered, in a date range.
+            models.Index(fields=["asked_at"], name="rota_asked_idx"),
+            models.Index(fields=["answered_at"], name="rota_answered_idx"),
+        ]
 
     def __str__(self):
         return f"{self.position}. {self.partner}"

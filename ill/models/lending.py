@@ -175,6 +175,8 @@ class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, Req
             models.Index(fields=["institution", "partner", "-created_at"],
                          name="lending_partner_idx"),
             models.Index(fields=["institution", "due_date"], name="lending_due_idx"),
+            # Statistics (reports/): shipped in a date range (billing, turnaround).
+            models.Index(fields=["institution", "shipped_at"], name="lending_shipped_idx"),
         ]
 
     def __str__(self):

@@ -206,6 +206,13 @@ class HistoryEntry(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
+        indexes = [
+            # Statistics (reports/): a request's first step of a kind after a moment, and
+            # the steps of a month.
+            models.Index(fields=["borrowing_request", "at"], name="history_borrowing_at_idx"),
+            models.Index(fields=["lending_request", "at"], name="history_lending_at_idx"),
+            models.Index(fields=["at"], name="history_at_idx"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
