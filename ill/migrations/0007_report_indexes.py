@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ill', '0005_source_api'),
+        ('ill', '0006_mask_stored_credentials'),
     ]
 
     operations = [
