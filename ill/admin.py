@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from ill import iso18626 as iso
 from ill.models import IsoMessage, OutboxMessage
 from ill.outbox.services import resume_partner
+from ill.outbox.wire import mask_credentials
 from kauko.admin_mixins import RecordAdmin, is_operator
 from partners.models import Partner
 
@@ -105,13 +106,18 @@ class OutboxMessageAdmin(RecordAdmin):
     show_full_result_count = False
     fields = ["created_at", "partner", "request_link", "chain", "sequence", "url", "state",
               "attempts", "next_attempt_at", "sending_since", "handed_to_broker_at",
-              "sent_at", "last_error", "xml"]
+              "sent_at", "last_error", "message_xml"]
     readonly_fields = fields
     actions = ["resend_partners"]
 
     @admin.display(description=_("request"))
     def request_link(self, obj):
         return _request_link(obj)
+
+    @admin.display(description=_("message"))
+    def message_xml(self, obj):
+        # What is sent, with our credentials at the partner hidden as in the message log.
+        return mask_credentials(obj.xml)
 
     def has_resend_permission(self, request):
         return request.user.has_perm("ill.change_outboxmessage")

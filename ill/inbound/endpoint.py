@@ -41,7 +41,7 @@ from ill import iso18626 as iso
 from ill.inbound import requester, supplier
 from ill.inbound.common import ET, Refusal
 from ill.models import IsoMessage, LendingRequest
-from ill.outbox.wire import agency_text, summary_fields
+from ill.outbox.wire import agency_text, mask_credentials, summary_fields
 from ill.workflow import flag
 from kauko.db import insert
 from kauko.errors import DomainError
@@ -85,29 +85,6 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 _WIDE = ((b"<\0\0\0", "utf-32-le"), (b"\0\0\0<", "utf-32-be"), (b"<\0?\0", "utf-16-le"),
          (b"\0<\0?", "utf-16-be"))
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
-
-
-# The credentials a requester sends in its header; what is stored shows that they came,
-# never what they were (the message log is readable by every staff role). Found without
-# a backtracking pattern, so a body full of unclosed openings stays linear.
-_CREDENTIAL = re.compile(r"<((?:[\w.-]+:)?(?:accountId|securityCode))(?:\s[^<>]*)?>")
-MASK = "********"
-
-
-def mask_credentials(text: str) -> str:
-    parts, pos = [], 0
-    for match in _CREDENTIAL.finditer(text):
-        if match.start() < pos:
-            continue
-        start = match.end()
-        end = text.find(f"</{match.group(1)}", start, start + 256)
-        if end < 0:  # cut short (a truncated message) or odd: hide up to the next tag
-            end = text.find("<", start)
-            end = len(text) if end < 0 or text.startswith("<![CDATA[", end) else end
-        parts += [text[pos:start], MASK]
-        pos = end
-    parts.append(text[pos:])
-    return "".join(parts)
 
 
 def xml_text(data: bytes) -> str:

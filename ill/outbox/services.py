@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, Source
-from ill.outbox.wire import agency_text, now_ms, storable, summary_fields
+from ill.outbox.wire import agency_text, mask_credentials, now_ms, storable, summary_fields
 from ill.workflow import WorkflowError, flag, record
 from partners.models import Partner
 
@@ -108,12 +108,14 @@ def queue(*, request, partner, body) -> OutboxMessage:
         version=partner.iso_version, sender=agency_text(_sender(body)),
         recipient=agency_text(_recipient(body)),
         requesting_agency_request_id=body.header.requesting_agency_request_id or "",
-        timestamp=body.header.timestamp, raw=xml.decode("utf-8"), **_links(request),
-        **summary_fields(body))
+        # The log every staff role reads keeps our credentials at the partner masked; only
+        # the outbox row, which sends them, has them whole.
+        timestamp=body.header.timestamp, raw=mask_credentials(xml.decode("utf-8")),
+        **_links(request), **summary_fields(body))
     outbox = OutboxMessage.objects.create(
         message=message, institution=request.institution, partner=partner, chain=chain,
-        sequence=(last["seq"] or 0) + 1, url=partner.iso_endpoint_url, xml=message.raw,
-        **_links(request))
+        sequence=(last["seq"] or 0) + 1, url=partner.iso_endpoint_url,
+        xml=xml.decode("utf-8"), **_links(request))
     _deliver_after_commit(chain)
     return outbox
 
@@ -647,7 +649,8 @@ def resend(*, outbox: OutboxMessage, user=None) -> OutboxMessage:
             parsed.body.header.timestamp = now_ms()
             row.xml = iso.build(parsed.body, row.partner.iso_version).decode("utf-8")
             IsoMessage.objects.filter(pk=row.message_id).update(
-                raw=row.xml, timestamp=parsed.body.header.timestamp, confirmation_raw="",
+                raw=mask_credentials(row.xml), timestamp=parsed.body.header.timestamp,
+                confirmation_raw="",
                 confirmation_status="", error_type="", error_value="")
         row.state = OB.State.PENDING
         row.attempts = 0

@@ -83,3 +83,26 @@ def describe(body) -> str:
             parts.append(_("due %(date)s") % {"date": short_date(status.due_date)})
         return _("Supplier: %(what)s") % {"what": ", ".join(parts)}
     return body.kind.value
+
+
+# The credentials in a requester's header (theirs coming in, ours going out); what is stored shows that they came,
+# never what they were (the message log is readable by every staff role). Found without
+# a backtracking pattern, so a body full of unclosed openings stays linear.
+_CREDENTIAL = re.compile(r"<((?:[\w.-]+:)?(?:accountId|securityCode))(?:\s[^<>]*)?>")
+MASK = "********"
+
+
+def mask_credentials(text: str) -> str:
+    parts, pos = [], 0
+    for match in _CREDENTIAL.finditer(text):
+        if match.start() < pos:
+            continue
+        start = match.end()
+        end = text.find(f"</{match.group(1)}", start, start + 256)
+        if end < 0:  # cut short (a truncated message) or odd: hide up to the next tag
+            end = text.find("<", start)
+            end = len(text) if end < 0 or text.startswith("<![CDATA[", end) else end
+        parts += [text[pos:start], MASK]
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)

@@ -21,10 +21,10 @@ from lxml import etree
 
 from ill import iso18626 as iso
 from ill.borrowing import services as bs
-from ill.inbound.endpoint import mask_credentials
 from ill.inbound.services import iso_traffic_prune
 from ill.inbound.tasks import PRUNE_TASK
 from ill.models import BorrowingRequest, IsoMessage, LendingRequest, OutboxMessage
+from ill.outbox.wire import mask_credentials
 from tests import factories as f
 from tests.ill.inbound.test_iso_endpoint import error_of, ram, request_msg, sam
 from tests.ill.iso_world import ok_answer, post_in

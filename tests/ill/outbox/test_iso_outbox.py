@@ -184,3 +184,23 @@ def test_a_confirmed_message_keeps_its_confirmation_and_its_row_is_sent(
     assert message.error_type == "" and message.error_value == ""
     answer = iso.parse(message.confirmation_raw.encode())
     assert answer.kind == iso.MessageKind.REQUEST_CONFIRMATION and answer.body.is_ok
+
+
+def test_our_credentials_at_the_partner_are_sent_but_masked_in_the_log(world, wire, request_,
+                                                                       client):
+    partner = world.kaisa_at_ota
+    partner.outbound_account_id = "ota-at-kaisa"
+    partner.outbound_security_code = "our-s3cret"
+    partner.save()
+    bs.borrowing_request_send(request=request_, user=world.ota_staff)
+    row = OutboxMessage.objects.get()
+    assert "our-s3cret" in row.xml  # what goes to the partner has it
+    assert "our-s3cret" not in row.message.raw  # the log every staff role reads does not
+    assert "ota-at-kaisa" not in row.message.raw
+
+    client.force_login(world.ota_staff)
+    for url in (f"/admin/ill/outboxmessage/{row.pk}/change/",
+                f"/admin/ill/isomessage/{row.message.pk}/change/"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert b"our-s3cret" not in page.content and b"********" in page.content, url
