@@ -57,6 +57,9 @@ def _check_loanable(*, desk, item, patron, hold, terms, self_service) -> None:
     if terms is None:
         raise DeskError(_("No terms of use apply to this item for the patron's group: a "
                           "configuration admin must add a fulfillment unit rule."))
+    if item.not_for_loan_reason:
+        raise DeskError(_("Not for home loan: %(reason)s. The patron may use it in the "
+                          "library.") % {"reason": item.not_for_loan_reason})
     if terms.loan_period_days == 0:
         raise DeskError(_("Library use only: this item is not for loan (%(terms)s).") % {
             "terms": terms.name})

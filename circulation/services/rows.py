@@ -118,14 +118,24 @@ def temporary_item_remove(*, item: Item | None, hold: Hold | None) -> bool:
     return False
 
 
+def item_set_not_for_loan(*, item: Item, reason: str) -> Item:
+    """Mark a locked item (`item_lock`) not for home loan, saying why (empty: loanable
+    again). The desk refuses a home loan of it and says the reason."""
+    item.not_for_loan_reason = reason[:300]
+    item.save(update_fields=["not_for_loan_reason"])
+    return item
+
+
 def temporary_item_to_pickup(*, item_id: int, hold_id: int, desk_pickup_only: bool,
-                             user) -> Transit:
+                             user, not_for_loan: str = "") -> Transit:
     """The RS office received the awaited item: it is in place, its hold says whether it is
-    for desk pickup only, and it goes in transit to the pickup desk. Item and hold are
-    locked first, so a scan of the item or the patron cancelling waits for this."""
+    for desk pickup only, `not_for_loan` (if given) why it may not go home, and it goes in
+    transit to the pickup desk. Item and hold are locked first, so a scan of the item or the
+    patron cancelling waits for this."""
     item = _lock_item(item_id)
     item.status = Item.Status.IN_PLACE
-    item.save(update_fields=["status"])
+    item.not_for_loan_reason = not_for_loan[:300]
+    item.save(update_fields=["status", "not_for_loan_reason"])
     hold = Hold.objects.select_for_update().get(pk=hold_id)
     hold.desk_pickup_only = desk_pickup_only
     hold.save(update_fields=["desk_pickup_only"])

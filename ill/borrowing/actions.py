@@ -73,7 +73,8 @@ ACTIONS: list[Action] = [
            open=True,
            run=lambda r, form, u: s.borrowing_request_receive(
                request=r, barcode=form.cleaned_data["barcode"], user=u, version=version_of(form),
-               due_date=form.cleaned_data["due_date"])),
+               due_date=form.cleaned_data["due_date"],
+               not_for_loan=form.cleaned_data["not_for_loan"])),
     Action("renew", _("Ask the partner to renew"), f.ActionForm, transition="request_renewal",
            run=lambda r, form, u: s.borrowing_request_request_renewal(
                request=r, user=u, version=version_of(form))),

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import CirculationDesk, Item
 from fulfillment.selectors import item_by_barcode
+from ill.borrowing.selectors import library_use_only_condition
 from ill.borrowing.services import PATRON_QUERY_TYPES
 from ill.forms import DATE, ActionForm, NoteForm, OrderedChoices, ordered  # noqa: F401  (NoteForm: the actions use it)
 from ill.models import BorrowingRequest
@@ -115,6 +116,16 @@ class ReceiveForm(ActionForm):
                                                             "autocomplete": "off"}))
     due_date = forms.DateField(label=_("Partner's due date"), required=False, widget=DATE,
                                help_text=_("If the partner did not say it before."))
+    not_for_loan = forms.BooleanField(
+        label=_("Received – not for loan (library use only)"), required=False,
+        help_text=_("The lender's condition keeps it in the library: the desk refuses a home "
+                    "loan and says why."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.request_obj is not None:
+            self.fields["not_for_loan"].initial = bool(
+                library_use_only_condition(self.request_obj))
 
 
 class RenewalAnswerForm(ActionForm):

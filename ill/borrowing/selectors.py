@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.db.models import Count, Prefetch, Q
 
 from ill.borrowing.filters import QUEUES
@@ -63,3 +65,17 @@ def retry_offered(request) -> bool:
                                         direction=IsoMessage.Direction.IN)
               .order_by("-id").values_list("status", flat=True).first())
     return latest == "RetryPossible"
+
+
+# A lender's condition that keeps the item in the library (ISO 18626 loanCondition
+# LibraryUseOnly / WatchLibraryUseOnly / SpecCollSupervReq, or said in words).
+LIBRARY_USE_ONLY = re.compile(
+    r"library\s*use\s*only|LibraryUseOnly|SpecCollSupervReq|in[- ]library use|reading room"
+    r"|lukusali|kirjastok\w*\s+vain|vain\s+kirjasto|l\u00e4sesal", re.I)
+
+
+def library_use_only_condition(request) -> str:
+    """The accepted lender condition that keeps the item from home loan, or "" (what the
+    temporary item's "not for home loan" says at receive)."""
+    text = (request.condition_text or "").strip()
+    return text if text and LIBRARY_USE_ONLY.search(text) else ""

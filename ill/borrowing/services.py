@@ -44,7 +44,11 @@ from fulfillment.models import (
 from fulfillment.selectors import rs_library_for, terms_of_use_for
 from ill.borrowing.letters import patron_letter
 from ill.borrowing.messages import borrowing_event, latest_attempt, new_attempt_id, tell_partner
-from ill.borrowing.selectors import current_attempt_id, retry_offered
+from ill.borrowing.selectors import (
+    current_attempt_id,
+    library_use_only_condition,
+    retry_offered,
+)
 from ill.models import BorrowingRequest, PurchaseRequest, RotaEntry, Source, next_number
 from ill.outbox.services import partner_holds_request, partner_note_text, withdraw
 from ill.workflow import (
@@ -425,9 +429,11 @@ def article_opened(*, token: str) -> BorrowingRequest | None:
 
 
 def borrowing_request_receive(*, request, barcode: str, user, version=None,
-                              due_date=None) -> BorrowingRequest:
+                              due_date=None, not_for_loan: bool | None = None
+                              ) -> BorrowingRequest:
     """The RS office has the item: it gets the scanned barcode and goes in transit to the
-    pickup desk (or to office delivery)."""
+    pickup desk (or to office delivery). `not_for_loan` (None: as the accepted lender
+    condition says) marks it "Received – not for loan": the desk refuses a home loan."""
     value = normalize_barcode(barcode)
     if not value:
         raise WorkflowError(_("Scan or type the item's barcode."))
@@ -449,19 +455,27 @@ def borrowing_request_receive(*, request, barcode: str, user, version=None,
             r.partner_due_date = due_date
         r.patron_due_date = _patron_due_date(r, r.partner_due_date)
         _answered(r, RotaEntry.Outcome.SUPPLIED)
-        _send_to_pickup(r, user)
+        _send_to_pickup(r, user, not_for_loan=reason)
         if r.profile is None or r.profile.send_received:
             tell_partner(r, "received", user)
 
+    condition = library_use_only_condition(request)
+    if not_for_loan is None:
+        not_for_loan = bool(condition)
+    reason = (condition or _("library use only")) if not_for_loan else ""
+    note = _("Received with barcode %(b)s.") % {"b": value}
+    if reason:
+        note += " " + _("Received – not for loan: %(reason)s.") % {"reason": reason}
     return change_state(request=request, transition="receive", user=user, version=version,
-                        apply=apply, note=_("Received with barcode %(b)s.") % {"b": value})
+                        apply=apply, note=note)
 
 
-def _send_to_pickup(request, user) -> None:
+def _send_to_pickup(request, user, not_for_loan: str = "") -> None:
     try:
         temporary_item_to_pickup(
             item_id=request.temporary_item_id, hold_id=request.hold_id, user=user,
-            desk_pickup_only=bool(request.partner and request.partner.is_international))
+            desk_pickup_only=bool(request.partner and request.partner.is_international),
+            not_for_loan=not_for_loan)
     except DeskError as exc:
         raise WorkflowError(exc.message) from exc
 

@@ -1,0 +1,105 @@
+"""Issue 12, the librarian's walk-through: what a borrowing librarian expects of a request
+from its creation to the desk (not for loan, temporary-item rules, assignment, …)."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from circulation import services as desk
+from fulfillment.models import Item
+from ill.borrowing.services import (
+    borrowing_request_accept_conditions,
+    borrowing_request_conditional,
+    borrowing_request_receive,
+    borrowing_request_send,
+    borrowing_request_shipped,
+)
+from ill.models import BorrowingRequest
+from tests import factories as f
+
+S = BorrowingRequest.Status
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def patron(inst, setup):
+    return f.patron(inst, group=f.patron_group(inst, "STUDENT", loan_limit=5),
+                    pickup_desk=setup.desk, email="p@example.org")
+
+
+@pytest.fixture
+def request_(inst, setup, partner, patron):
+    return f.borrowing_request(inst, setup=setup, partners=[partner], patron_=patron)
+
+
+def _fresh(r):
+    return BorrowingRequest.objects.get(pk=r.pk)
+
+
+def _item(r):
+    return Item.objects.get(pk=_fresh(r).temporary_item_id)
+
+
+def _shipped_with_condition(request_, rs_staff, condition):
+    request_ = borrowing_request_send(request=request_, user=rs_staff)
+    request_ = borrowing_request_conditional(request=request_, condition=condition,
+                                             user=rs_staff)
+    request_ = borrowing_request_accept_conditions(request=request_, user=rs_staff)
+    return borrowing_request_shipped(
+        request=request_, due_date=timezone.localdate() + datetime.timedelta(days=30),
+        user=rs_staff)
+
+
+# --- 1. Received – not for loan -------------------------------------------------------------
+
+
+def test_an_accepted_library_use_only_condition_makes_the_desk_refuse_a_home_loan(
+    request_, rs_staff, desk_staff, setup, patron
+):
+    request_ = _shipped_with_condition(request_, rs_staff, "Library use only")
+    borrowing_request_receive(request=request_, barcode="NFL-1", user=rs_staff)
+    assert "library use only" in _item(request_).not_for_loan_reason.lower()
+    desk.desk_scan_in(desk=setup.desk, barcode="NFL-1", user=desk_staff)
+    with pytest.raises(desk.DeskError, match="Not for home loan: Library use only"):
+        desk.loan_item(desk=setup.desk, patron=patron, item=_item(request_), user=desk_staff)
+    assert _fresh(request_).status == S.RECEIVED
+    assert "not for loan" in _fresh(request_).history.get(action="receive").note
+
+
+def test_a_condition_that_does_not_keep_the_item_in_the_library_leaves_it_loanable(
+    request_, rs_staff, desk_staff, setup, patron
+):
+    request_ = _shipped_with_condition(request_, rs_staff, "No photocopying")
+    borrowing_request_receive(request=request_, barcode="NFL-2", user=rs_staff)
+    desk.desk_scan_in(desk=setup.desk, barcode="NFL-2", user=desk_staff)
+    desk.loan_item(desk=setup.desk, patron=patron, item=_item(request_), user=desk_staff)
+    assert _fresh(request_).status == S.LOANED
+
+
+def test_staff_can_mark_an_item_not_for_loan_at_receive_and_the_page_says_so(
+    client, request_, rs_staff
+):
+    request_ = borrowing_request_send(request=request_, user=rs_staff)
+    client.force_login(rs_staff)
+    page = client.get(reverse("ill:borrowing_detail", args=[request_.pk]))
+    assert "Received – not for loan (library use only)" in page.text
+    client.post(reverse("ill:borrowing_action", args=[request_.pk, "receive"]), {
+        "receive-version": _fresh(request_).version, "receive-barcode": "NFL-3",
+        "receive-not_for_loan": "on"})
+    assert _fresh(request_).status == S.RECEIVED
+    assert _item(request_).not_for_loan_reason == "library use only"
+    page = client.get(reverse("ill:borrowing_detail", args=[request_.pk]))
+    assert 'data-testid="not-for-loan"' in page.text
+
+
+def test_the_receive_form_ticks_not_for_loan_when_the_accepted_condition_says_so(
+    client, request_, rs_staff
+):
+    _shipped_with_condition(request_, rs_staff, "LibraryUseOnly")
+    client.force_login(rs_staff)
+    page = client.get(reverse("ill:borrowing_detail", args=[request_.pk]))
+    box = re.search(r'<input[^>]*name="receive-not_for_loan"[^>]*>', page.text).group(0)
+    assert "checked" in box
