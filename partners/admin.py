@@ -4,7 +4,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from kauko.admin_mixins import InstitutionScopedAdmin
-from partners.models import Partner, WorkflowProfile
+from partners.models import Partner, TemporaryItemRule, WorkflowProfile
 
 
 class PartnerAdminForm(forms.ModelForm):
@@ -146,3 +146,11 @@ class WorkflowProfileAdmin(InstitutionScopedAdmin):
         (_("Lending"), {"fields": ["auto_renew", "send_checked_in",
                                    "overdue_notice_resend_days"]}),
     ]
+
+
+@admin.register(TemporaryItemRule)
+class TemporaryItemRuleAdmin(InstitutionScopedAdmin):
+    list_display = ["position", "name", "partner", "scope", "formats", "location",
+                    "item_policy"]
+    list_display_links = ["name"]
+    ordering = ["position", "id"]

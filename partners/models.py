@@ -269,3 +269,55 @@ class Partner(InstitutionScoped):
     @staticmethod
     def generate_secret() -> str:
         return secrets.token_urlsafe(24)
+
+
+class TemporaryItemRule(InstitutionScoped):
+    """Alma's temporary item creation rule: which location and item policy a borrowed item
+    gets, by partner, international or domestic, and format. The first matching rule in
+    order wins; none: the RS library's incoming location and no item policy. Fulfillment
+    unit rules keyed on the item policy then pick the item's terms of use."""
+
+    class Scope(models.TextChoices):
+        ANY = "", _("Any partner")
+        INTERNATIONAL = "international", _("International partners")
+        DOMESTIC = "domestic", _("Domestic partners")
+
+    position = models.PositiveSmallIntegerField(
+        _("order"), default=0, help_text=_("Rules are tried from the lowest number up."))
+    name = models.CharField(_("name"), max_length=200)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("partner"), help_text=_("Empty: any partner."))
+    scope = models.CharField(_("international or domestic"), max_length=15,
+                             choices=Scope.choices, default=Scope.ANY, blank=True)
+    formats = models.CharField(
+        _("formats"), max_length=200, blank=True,
+        help_text=_("Record formats this rule is for, e.g. BOOK MEDIA. Empty: any format."))
+    location = models.ForeignKey(
+        "fulfillment.Location", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("location"),
+        help_text=_("Empty: the resource sharing library's incoming location."))
+    item_policy = models.CharField(
+        _("item policy"), max_length=50, blank=True,
+        help_text=_("Given to the temporary item, e.g. ILL-INTL; fulfillment unit rules "
+                    "keyed on it pick the terms of use."))
+
+    class Meta:
+        verbose_name = _("temporary item rule")
+        verbose_name_plural = _("temporary item rules")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def matches(self, *, partner: Partner | None, record_format: str) -> bool:
+        if self.partner_id and (partner is None or partner.pk != self.partner_id):
+            return False
+        if self.scope and partner is None:
+            return False
+        if self.scope == self.Scope.INTERNATIONAL and not partner.is_international:
+            return False
+        if self.scope == self.Scope.DOMESTIC and partner.is_international:
+            return False
+        formats = [c.strip().upper() for c in self.formats.replace(",", " ").split()]
+        return not formats or (record_format or "").upper() in formats

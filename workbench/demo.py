@@ -36,7 +36,7 @@ from ill.lending.services import lending_request_create
 from ill.models import BorrowingRequest, LendingRequest
 from kauko import roles
 from kauko.models import Institution, StaffUser
-from partners.models import Partner, WorkflowProfile
+from partners.models import Partner, TemporaryItemRule, WorkflowProfile
 from patrons.models import Block, Patron, PatronGroup
 from portal.models import ApiClient, PatronPin
 from portal.services import api_client_create, hash_api_token
@@ -464,6 +464,13 @@ def seed_partners(institutions: dict[str, Institution]) -> None:
                       "average_supply_days": 10, "mail_delay_days": 5,
                       "is_international": True, "agreement": Partner.Agreement.PER_ITEM,
                       "price": Decimal("90.00"), "currency": "DKK"},
+        )
+        # Alma's temporary item rule: items from international partners get the ILL-INTL
+        # item policy, so the ILL-IN unit's "International partners: desk only" terms apply.
+        TemporaryItemRule.objects.update_or_create(
+            institution=inst, name="International ILL: desk only",
+            defaults={"position": 10, "scope": TemporaryItemRule.Scope.INTERNATIONAL,
+                      "item_policy": "ILL-INTL"},
         )
 
 

@@ -126,6 +126,21 @@ def item_set_not_for_loan(*, item: Item, reason: str) -> Item:
     return item
 
 
+def temporary_item_place(*, item_id: int, location=None, item_policy: str = "") -> Item:
+    """A temporary item rule chose where the received item lives and its item policy (the
+    terms of use follow from them). `location` None: it stays where it is. Locked like any
+    change of the item."""
+    item = _lock_item(item_id)
+    fields = ["item_policy"]
+    item.item_policy = item_policy
+    if location is not None and location.pk != item.location_id:
+        item.location = item.permanent_location = location
+        fields += ["location", "permanent_location"]
+        Holding.objects.filter(pk=item.holding_id).update(location=location)
+    item.save(update_fields=fields)
+    return item
+
+
 def temporary_item_to_pickup(*, item_id: int, hold_id: int, desk_pickup_only: bool,
                              user, not_for_loan: str = "") -> Transit:
     """The RS office received the awaited item: it is in place, its hold says whether it is

@@ -6,6 +6,7 @@ from django.db.models import Count, Prefetch, Q
 
 from ill.borrowing.filters import QUEUES
 from ill.models import BorrowingRequest, HistoryEntry, IsoMessage, RotaEntry
+from partners.models import TemporaryItemRule
 
 
 def borrowing_list(*, institution):
@@ -79,3 +80,16 @@ def library_use_only_condition(request) -> str:
     temporary item's "not for home loan" says at receive)."""
     text = (request.condition_text or "").strip()
     return text if text and LIBRARY_USE_ONLY.search(text) else ""
+
+
+def temporary_item_rule_for(request) -> TemporaryItemRule | None:
+    """The first temporary item rule (in order) that matches the request's current partner
+    and its temporary record's format, or None."""
+    item = request.temporary_item
+    record_format = item.bib.format if item is not None else ""
+    rules = (TemporaryItemRule.objects.filter(institution_id=request.institution_id)
+             .select_related("location"))
+    for rule in rules:
+        if rule.matches(partner=request.partner, record_format=record_format):
+            return rule
+    return None

@@ -29,6 +29,7 @@ from circulation.services import (
     loan_set_due,
     temporary_item_create,
     temporary_item_describe,
+    temporary_item_place,
     temporary_item_remove,
     temporary_item_retire,
     temporary_item_to_pickup,
@@ -48,6 +49,7 @@ from ill.borrowing.selectors import (
     current_attempt_id,
     library_use_only_condition,
     retry_offered,
+    temporary_item_rule_for,
 )
 from ill.models import BorrowingRequest, PurchaseRequest, RotaEntry, Source, next_number
 from ill.outbox.services import partner_holds_request, partner_note_text, withdraw
@@ -450,6 +452,7 @@ def borrowing_request_receive(*, request, barcode: str, user, version=None,
 
     def apply(r):
         item_add_barcode(item=item, barcode=value)
+        _apply_temporary_item_rule(r)
         r.received_at = timezone.now()
         if due_date is not None:
             r.partner_due_date = due_date
@@ -468,6 +471,16 @@ def borrowing_request_receive(*, request, barcode: str, user, version=None,
         note += " " + _("Received – not for loan: %(reason)s.") % {"reason": reason}
     return change_state(request=request, transition="receive", user=user, version=version,
                         apply=apply, note=note)
+
+
+def _apply_temporary_item_rule(request) -> None:
+    """The temporary item rule for the partner that supplied it gives the item its location
+    and item policy, so fulfillment rules keyed on the policy pick its terms of use."""
+    rule = temporary_item_rule_for(request)
+    if rule is not None:
+        request.temporary_item = temporary_item_place(
+            item_id=request.temporary_item_id, location=rule.location,
+            item_policy=rule.item_policy)
 
 
 def _send_to_pickup(request, user, not_for_loan: str = "") -> None:

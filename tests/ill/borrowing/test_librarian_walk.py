@@ -18,6 +18,7 @@ from ill.borrowing.services import (
     borrowing_request_shipped,
 )
 from ill.models import BorrowingRequest
+from partners.models import TemporaryItemRule
 from tests import factories as f
 
 S = BorrowingRequest.Status
@@ -103,3 +104,83 @@ def test_the_receive_form_ticks_not_for_loan_when_the_accepted_condition_says_so
     page = client.get(reverse("ill:borrowing_detail", args=[request_.pk]))
     box = re.search(r'<input[^>]*name="receive-not_for_loan"[^>]*>', page.text).group(0)
     assert "checked" in box
+
+
+# --- 2. Temporary item rules ----------------------------------------------------------------
+
+
+@pytest.fixture
+def intl_terms(inst, setup):
+    """The incoming unit's first rule: ILL-INTL items are desk-only, at most 20 days."""
+    from fulfillment.models import FulfillmentUnitRule
+
+    intl = f.terms(inst, "ILL international", loan_period_days=28, self_service_allowed=False,
+                   max_total_loan_days=20)
+    FulfillmentUnitRule.objects.create(
+        institution=inst, fulfillment_unit=setup.incoming.fulfillment_unit, position=0,
+        name="International: desk only", item_policy_codes="ILL-INTL", terms_of_use=intl)
+    TemporaryItemRule.objects.create(
+        institution=inst, position=1, name="International ILL: desk only",
+        scope=TemporaryItemRule.Scope.INTERNATIONAL, item_policy="ILL-INTL")
+    return intl
+
+
+def _received_from(inst, setup, patron, rs_staff, partner, barcode):
+    request_ = f.borrowing_request(inst, setup=setup, partners=[partner], patron_=patron)
+    request_ = borrowing_request_send(request=request_, user=rs_staff)
+    request_ = borrowing_request_shipped(
+        request=request_, due_date=timezone.localdate() + datetime.timedelta(days=60),
+        user=rs_staff)
+    return borrowing_request_receive(request=request_, barcode=barcode, user=rs_staff)
+
+
+def test_an_item_from_an_international_partner_gets_the_rules_item_policy_and_its_terms(
+    inst, setup, patron, rs_staff, desk_staff, intl_terms
+):
+    abroad = f.partner(inst, code="RDL", is_international=True)
+    request_ = _received_from(inst, setup, patron, rs_staff, abroad, "INTL-1")
+    item = _item(request_)
+    assert item.item_policy == "ILL-INTL"
+    # The international terms' 20 days from receipt cap the patron due date.
+    assert request_.patron_due_date == timezone.localdate() + datetime.timedelta(days=20)
+    desk.desk_scan_in(desk=setup.desk, barcode="INTL-1", user=desk_staff)
+    loan = desk.loan_item(desk=setup.desk, patron=patron, item=_item(request_),
+                          user=desk_staff)
+    assert loan.terms_of_use == intl_terms
+
+
+def test_an_item_from_a_domestic_partner_matches_no_international_rule(
+    inst, setup, patron, rs_staff, partner, intl_terms
+):
+    request_ = _received_from(inst, setup, patron, rs_staff, partner, "DOM-1")
+    assert _item(request_).item_policy == ""
+    assert request_.patron_due_date == timezone.localdate() + datetime.timedelta(days=60)
+
+
+def test_a_rule_for_one_partner_and_format_places_the_item_in_its_location(
+    inst, setup, patron, rs_staff, partner
+):
+    shelf = f.location(setup.rs, "ILL-SPECIAL", setup.incoming.fulfillment_unit)
+    TemporaryItemRule.objects.create(institution=inst, name="Other format", partner=partner,
+                                     formats="MEDIA", item_policy="AV")
+    TemporaryItemRule.objects.create(institution=inst, position=2, name="NRL books",
+                                     partner=partner, formats="book", location=shelf,
+                                     item_policy="NRL")
+    request_ = _received_from(inst, setup, patron, rs_staff, partner, "NRL-9")
+    item = _item(request_)
+    assert (item.location, item.permanent_location, item.item_policy) == (shelf, shelf, "NRL")
+    assert item.holding.location == shelf
+
+
+def test_a_configuration_admin_edits_temporary_item_rules_in_the_admin(
+    client, inst, config_admin, rs_staff
+):
+    client.force_login(config_admin)
+    url = reverse("admin:partners_temporaryitemrule_add")
+    response = client.post(url, {"position": "1", "name": "Abroad", "scope": "international",
+                                 "formats": "", "item_policy": "ILL-INTL"})
+    assert response.status_code == 302
+    rule = TemporaryItemRule.objects.get(name="Abroad")
+    assert rule.institution == inst
+    client.force_login(rs_staff)
+    assert client.get(url).status_code == 403
