@@ -12,7 +12,7 @@ from ill.borrowing import forms as f
 from ill.borrowing import services as s
 from ill.borrowing.selectors import retry_offered
 from ill.forms import DismissForm
-from ill.models import BorrowingRequest
+from ill.models import BorrowingRequest, Source
 from ill.workflow import dismiss_attention
 
 BR = BorrowingRequest
@@ -83,6 +83,18 @@ ACTIONS: list[Action] = [
            run=lambda r, form, u: s.borrowing_request_renewal_answer(
                request=r, granted=form.cleaned_data["granted"],
                new_due_date=form.cleaned_data["new_due_date"], user=u, version=version_of(form))),
+    # E-mail partners say it in a letter; ISO 18626 partners' messages do this themselves.
+    Action("partner_overdue", _("Partner says it is overdue"), f.NoteForm,
+           transition="mark_overdue", when=lambda r: not iso_partner(r),
+           run=lambda r, form, u: s.borrowing_request_overdue(
+               request=r, user=u, version=version_of(form), source=Source.STAFF,
+               note=form.cleaned_data["note"])),
+    Action("partner_recall", _("Partner recalled it"), f.PartnerRecallForm,
+           transition="recall", when=lambda r: not iso_partner(r),
+           run=lambda r, form, u: s.borrowing_request_recalled(
+               request=r, new_due_date=form.cleaned_data["new_due_date"], user=u,
+               version=version_of(form), source=Source.STAFF,
+               note=form.cleaned_data["note"])),
     Action("return_to_partner", _("Return to partner"), f.ActionForm,
            transition="return_to_partner",
            run=lambda r, form, u: s.borrowing_request_return_to_partner(

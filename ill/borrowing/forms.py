@@ -128,6 +128,12 @@ class ReceiveForm(ActionForm):
                 library_use_only_condition(self.request_obj))
 
 
+class PartnerRecallForm(ActionForm):
+    new_due_date = forms.DateField(label=_("Return by (the partner's new due date)"),
+                                   required=False, widget=DATE)
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
 class RenewalAnswerForm(ActionForm):
     granted = forms.TypedChoiceField(label=_("Partner's answer"), coerce=lambda v: v == "yes",
                                      choices=[("yes", _("Renewed")), ("no", _("Refused"))])

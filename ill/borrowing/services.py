@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from circulation.services import (
@@ -756,13 +757,14 @@ def borrowing_request_retry(*, request, user=None, version=None, note=""):
 # --- steps a partner's message or a desk event causes ------------------------------------------
 
 
-def borrowing_request_overdue(*, request, user=None, source=Source.PARTNER, note=""):
-    """The partner says its item is overdue."""
+def borrowing_request_overdue(*, request, user=None, version=None, source=Source.PARTNER,
+                              note=""):
+    """The partner says its item is overdue (its message, or staff recording its letter)."""
     return change_state(request=request, transition="mark_overdue", user=user, source=source,
-                        note=note)
+                        version=version, note=note or _("The partner says it is overdue."))
 
 
-def borrowing_request_recalled(*, request, new_due_date=None, user=None,
+def borrowing_request_recalled(*, request, new_due_date=None, user=None, version=None,
                                source=Source.PARTNER, note=""):
     """The partner wants its item back early, by `new_due_date` when it gives one; staff
     must get it back from the patron."""
@@ -775,7 +777,10 @@ def borrowing_request_recalled(*, request, new_due_date=None, user=None,
         r.attention_reason = _("Recalled by the partner: get the item back from the patron.")
 
     return change_state(request=request, transition="recall", user=user, source=source,
-                        note=note, apply=apply)
+                        version=version, apply=apply, note=note or (
+                            _("The partner recalled it, return by %(date)s.") % {
+                                "date": date_format(new_due_date, "SHORT_DATE_FORMAT")} if new_due_date
+                            else _("The partner recalled it.")))
 
 
 def borrowing_request_cancelled_by_partner(*, request, reason="", user=None,

@@ -184,3 +184,75 @@ def test_a_configuration_admin_edits_temporary_item_rules_in_the_admin(
     assert rule.institution == inst
     client.force_login(rs_staff)
     assert client.get(url).status_code == 403
+
+
+# --- 3. Overdue and recall with e-mail partners ----------------------------------------------
+
+
+def _loaned_request(inst, setup, patron, rs_staff, desk_staff, partner, barcode="LOAN-1"):
+    request_ = _received_from(inst, setup, patron, rs_staff, partner, barcode)
+    desk.desk_scan_in(desk=setup.desk, barcode=barcode, user=desk_staff)
+    desk.loan_item(desk=setup.desk, patron=patron, item=_item(request_), user=desk_staff)
+    return _fresh(request_)
+
+
+def _act(client, request_, name, **data):
+    return client.post(reverse("ill:borrowing_action", args=[request_.pk, name]), {
+        f"{name}-version": _fresh(request_).version,
+        **{f"{name}-{k}": v for k, v in data.items()}}, follow=True)
+
+
+def test_staff_record_that_an_email_partner_says_its_item_is_overdue(
+    client, inst, setup, patron, rs_staff, desk_staff, partner
+):
+    request_ = _loaned_request(inst, setup, patron, rs_staff, desk_staff, partner)
+    client.force_login(rs_staff)
+    page = client.get(reverse("ill:borrowing_detail", args=[request_.pk]))
+    assert 'data-action="partner_overdue"' in page.text
+    _act(client, request_, "partner_overdue", note="Their letter of 3 Dec")
+    request_ = _fresh(request_)
+    assert request_.status == S.OVERDUE
+    entry = request_.history.get(action="mark_overdue")
+    assert entry.source == "staff" and entry.note == "Their letter of 3 Dec"
+
+
+def test_staff_record_an_email_partners_recall_with_its_new_due_date(
+    client, inst, setup, patron, rs_staff, desk_staff, partner
+):
+    from circulation.models import Loan
+
+    request_ = _loaned_request(inst, setup, patron, rs_staff, desk_staff, partner)
+    back_by = timezone.localdate() + datetime.timedelta(days=10)
+    client.force_login(rs_staff)
+    _act(client, request_, "partner_recall", new_due_date=back_by.isoformat())
+    request_ = _fresh(request_)
+    assert request_.status == S.RECALLED and request_.needs_attention
+    assert request_.partner_due_date == back_by
+    loan = Loan.objects.get(item_id=request_.temporary_item_id, returned_at__isnull=True)
+    assert timezone.localtime(loan.due_at).date() == request_.patron_due_date == back_by
+
+
+def test_an_iso_partners_overdue_and_recall_come_as_messages_not_staff_actions(
+    client, inst, setup, patron, rs_staff, desk_staff, iso_partner, other_staff
+):
+    request_ = _loaned_request(inst, setup, patron, rs_staff, desk_staff, iso_partner)
+    client.force_login(rs_staff)
+    page = client.get(reverse("ill:borrowing_detail", args=[request_.pk]))
+    assert 'data-action="partner_overdue"' not in page.text
+    assert 'data-action="partner_recall"' not in page.text
+    _act(client, request_, "partner_recall")
+    assert _fresh(request_).status == S.LOANED
+    client.force_login(other_staff)
+    assert _act(client, request_, "partner_overdue").status_code == 404
+
+
+def test_the_partner_actions_need_a_post_and_a_login(client, anonymous, inst, setup, patron,
+                                                     rs_staff, desk_staff, partner):
+    request_ = _loaned_request(inst, setup, patron, rs_staff, desk_staff, partner)
+    url = reverse("ill:borrowing_action", args=[request_.pk, "partner_overdue"])
+    assert anonymous.post(url).status_code == 302
+    client.force_login(rs_staff)
+    assert client.get(url).status_code == 405
+    client.force_login(desk_staff)
+    assert client.post(url).status_code == 403
+    assert _fresh(request_).status == S.LOANED
