@@ -7,6 +7,9 @@ from django import forms
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from ill.workflow import assignees, staff_label
+from kauko.models import StaffUser
+
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
@@ -20,6 +23,19 @@ class ActionForm(forms.Form):
 
 class NoteForm(ActionForm):
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class AssignForm(ActionForm):
+    assignee = forms.ModelChoiceField(label=_("Give it to"), queryset=None, required=False,
+                                      empty_label=_("nobody"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        obj = self.request_obj
+        self.fields["assignee"].queryset = (
+            assignees(institution_id=obj.institution_id, model=type(obj)) if obj is not None
+            else StaffUser.objects.none())
+        self.fields["assignee"].label_from_instance = staff_label
 
 
 class DismissForm(ActionForm):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
@@ -20,6 +20,7 @@ from django_fsm import can_proceed, has_transition_perm
 from ill.models import HistoryEntry, Source
 from kauko.db import insert
 from kauko.errors import DomainError
+from kauko.models import StaffUser
 
 
 class WorkflowError(DomainError):
@@ -128,6 +129,46 @@ def dismiss_attention(*, request, reason: str, user, version: int | None = None)
                          action="attention_dismissed", apply=apply,
                          note=_("Flag dismissed (%(was)s): %(reason)s") % {
                              "was": was or "–", "reason": reason})
+
+
+def staff_label(user) -> str:
+    """How a colleague is named in lists and history: full name, else user name."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def assignees(*, institution_id: int, model):
+    """The colleagues a request of `model` can be given to: active staff of the same
+    institution who may work such requests."""
+    codename = f"change_{model._meta.model_name}"
+    return (StaffUser.objects.filter(institution_id=institution_id, is_active=True)
+            .filter(Q(groups__permissions__codename=codename,
+                      groups__permissions__content_type__app_label="ill")
+                    | Q(user_permissions__codename=codename))
+            .distinct().order_by("first_name", "last_name", "username"))
+
+
+def assign(*, request, assignee, user, version: int | None = None):
+    """Give the request to a colleague of its institution (`assignee` None: to nobody).
+    Staff take a request by assigning it to themselves."""
+    if assignee is not None and not assignees(
+            institution_id=request.institution_id, model=type(request)).filter(
+            pk=assignee.pk).exists():
+        raise WorkflowError(_("%(who)s cannot work on this institution's requests.") % {
+            "who": staff_label(assignee)})
+
+    def apply(r):
+        r.assigned_to = assignee
+
+    if assignee is None:
+        note = _("No longer assigned.")
+    elif user is not None and assignee.pk == user.pk:
+        note = _("Taken by %(who)s.") % {"who": staff_label(assignee)}
+    else:
+        note = _("Given to %(who)s.") % {"who": staff_label(assignee)}
+    return update_fields(request=request, user=user, version=version, action="assign",
+                         apply=apply, note=note)
 
 
 def update_fields(*, request, user=None, version: int | None = None, action: str,

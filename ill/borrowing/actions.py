@@ -11,9 +11,9 @@ from ill.actions import Action, iso_partner, version_of
 from ill.borrowing import forms as f
 from ill.borrowing import services as s
 from ill.borrowing.selectors import retry_offered
-from ill.forms import DismissForm
+from ill.forms import ActionForm, AssignForm, DismissForm
 from ill.models import BorrowingRequest, Source
-from ill.workflow import dismiss_attention
+from ill.workflow import assign, dismiss_attention
 
 BR = BorrowingRequest
 
@@ -146,6 +146,14 @@ ACTIONS: list[Action] = [
     Action("reactivate", _("Reactivate"), f.NoteForm, transition="reactivate",
            run=lambda r, form, u: s.borrowing_request_reactivate(
                request=r, user=u, version=version_of(form), note=form.cleaned_data["note"])),
+    Action("take", _("Take it"), ActionForm,
+           states=tuple(v for v in BR.Status.values if v not in BR.FINAL),
+           run=lambda r, form, u: assign(request=r, assignee=u, user=u,
+                                         version=version_of(form))),
+    Action("assign", _("Give to a colleague"), AssignForm,
+           states=tuple(v for v in BR.Status.values if v not in BR.FINAL),
+           run=lambda r, form, u: assign(request=r, assignee=form.cleaned_data["assignee"],
+                                         user=u, version=version_of(form))),
     Action("dismiss_attention", _("Dismiss the flag"), DismissForm,
            states=tuple(BR.Status.values), when=lambda r: r.needs_attention,
            run=lambda r, form, u: dismiss_attention(

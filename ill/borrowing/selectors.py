@@ -13,11 +13,12 @@ def borrowing_list(*, institution):
     """The list's rows, with what each row shows fetched in the same query."""
     return (
         BorrowingRequest.objects.filter(institution=institution)
-        .select_related("patron", "partner")
+        .select_related("patron", "partner", "assigned_to")
         .only("number", "title", "article_title", "author", "request_type", "status",
               "created_at", "patron_due_date", "needs_attention", "status_changed_at",
               "version", "source", "patron__first_name", "patron__last_name", "patron__barcode",
-              "partner__name", "institution_id")
+              "partner__name", "institution_id", "assigned_to__username",
+              "assigned_to__first_name", "assigned_to__last_name")
     )
 
 

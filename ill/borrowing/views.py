@@ -16,6 +16,7 @@ from ill.borrowing.filters import QUEUES, BorrowingRequestFilter
 from ill.borrowing.forms import BorrowingRequestCreateForm, EditForm
 from ill.borrowing.selectors import borrowing_detail, borrowing_list, queue_counts
 from ill.models import BorrowingRequest, Source
+from ill.workflow import staff_label
 from kauko.access import require_perm, staff_institution
 from kauko.errors import DomainError
 from kauko.formats import short_date
@@ -49,6 +50,7 @@ def _list_rows(rows):
         r.url = f"{detail}{r.pk}/"
         r.due_text = short_date(r.patron_due_date)
         r.created_text = short_date(r.created_at)
+        r.assignee = staff_label(r.assigned_to)
     return rows
 
 
@@ -119,6 +121,8 @@ def borrowing_detail_view(request, pk: int):
     obj = _request_or_404(request, pk, "ill.view_borrowingrequest")
     actions = []
     for action in valid_actions(obj):
+        if action.name == "take" and obj.assigned_to_id == request.user.pk:
+            continue
         form = action.form(initial={"version": obj.version}, request_obj=obj,
                            prefix=action.name)
         actions.append((action, form))

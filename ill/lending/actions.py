@@ -9,11 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from ill.actions import Action, iso_partner, version_of
-from ill.forms import DismissForm, NoteForm
+from ill.forms import ActionForm, AssignForm, DismissForm, NoteForm
 from ill.lending import forms as f
 from ill.lending import services as s
 from ill.models import LendingRequest
-from ill.workflow import dismiss_attention
+from ill.workflow import assign, dismiss_attention
 
 LR = LendingRequest
 
@@ -111,6 +111,14 @@ ACTIONS: list[Action] = [
            run=lambda r, form, u: s.lending_request_report(
                request=r, what=form.cleaned_data["what"], user=u, version=version_of(form),
                note=_note(form))),
+    Action("take", _("Take it"), ActionForm,
+           states=tuple(v for v in LR.Status.values if v not in LR.FINAL),
+           run=lambda r, form, u: assign(request=r, assignee=u, user=u,
+                                         version=version_of(form))),
+    Action("assign", _("Give to a colleague"), AssignForm,
+           states=tuple(v for v in LR.Status.values if v not in LR.FINAL),
+           run=lambda r, form, u: assign(request=r, assignee=form.cleaned_data["assignee"],
+                                         user=u, version=version_of(form))),
     Action("dismiss_attention", _("Dismiss the flag"), DismissForm,
            states=tuple(LR.Status.values), when=lambda r: r.needs_attention,
            run=lambda r, form, u: dismiss_attention(

@@ -61,6 +61,7 @@ class LendingRequestFilter(django_filters.FilterSet):
     created_before = django_filters.DateFilter(label=_("Created until"),
                                                field_name="created_at", lookup_expr="date__lte")
     overdue = django_filters.BooleanFilter(label=_("Overdue"), method="only_overdue")
+    mine = django_filters.BooleanFilter(label=_("Assigned to me"), method="assigned_to_me")
     o = django_filters.OrderingFilter(
         fields=(("created_at", "created"), ("number", "number"), ("title", "title"),
                 ("status", "status"), ("due_date", "due"),
@@ -71,8 +72,9 @@ class LendingRequestFilter(django_filters.FilterSet):
         model = LendingRequest
         fields = []
 
-    def __init__(self, *args, institution, **kwargs):
+    def __init__(self, *args, institution, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.filters["partner"].queryset = Partner.objects.filter(institution=institution)
 
     def search(self, queryset, name, value):
@@ -89,3 +91,6 @@ class LendingRequestFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(_overdue()) if value else queryset.exclude(_overdue())
+
+    def assigned_to_me(self, queryset, name, value):
+        return queryset.filter(assigned_to=self.user) if value and self.user else queryset

@@ -13,11 +13,12 @@ def lending_list(*, institution):
     """The list's rows, with what each row shows fetched in the same query."""
     return (
         LendingRequest.objects.filter(institution=institution)
-        .select_related("partner")
+        .select_related("partner", "assigned_to")
         .only("number", "title", "article_title", "author", "service_type", "status",
               "created_at", "due_date", "needs_attention", "status_changed_at", "version",
               "partner_request_id", "pull_slip_printed_at", "item_id", "partner__name",
-              "partner__code", "institution_id")
+              "partner__code", "institution_id", "assigned_to__username",
+              "assigned_to__first_name", "assigned_to__last_name")
     )
 
 

@@ -26,6 +26,7 @@ from ill.lending.selectors import (
     slip_requests,
 )
 from ill.models import LendingRequest
+from ill.workflow import staff_label
 from kauko.access import require_perm, staff_institution
 from kauko.barcodes import code128_svg
 from kauko.errors import DomainError
@@ -78,6 +79,7 @@ def _list_rows(rows):
                      and r.status in LR.PICK_LIST)
         r.due_text = short_date(r.due_date)
         r.created_text = short_date(r.created_at)
+        r.assignee = staff_label(r.assigned_to)
     return rows
 
 
@@ -87,6 +89,7 @@ def lending_list_view(request):
     institution = staff_institution(request)
     require_perm(request, VIEW)
     filterset = LendingRequestFilter(request.GET or None, institution=institution,
+                                     user=request.user,
                                      queryset=lending_list(institution=institution))
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     if not request.GET.get("o"):
@@ -149,7 +152,8 @@ def lending_detail_view(request, pk: int):
         if item is not None and item.pk == obj.item_id:
             initial["barcode"] = scanned
     actions = [(action, action.form(initial=initial, request_obj=obj, prefix=action.name))
-               for action in valid_actions(obj)]
+               for action in valid_actions(obj)
+               if not (action.name == "take" and obj.assigned_to_id == request.user.pk)]
 
     return render(request, "ill/lending/detail.html", {
         "r": obj, "actions": actions, "letters": letters_about(obj),
