@@ -7,17 +7,20 @@ adds, edits or deletes them by hand ("send again" is on the request page; sendin
 everything that failed to a partner is also an action here).
 """
 
+import csv
+
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ill import iso18626 as iso
-from ill.models import IsoMessage, OutboxMessage
+from ill.models import IsoMessage, OutboxMessage, PurchaseRequest
 from ill.outbox.services import resume_partner
 from ill.outbox.wire import mask_credentials
-from kauko.admin_mixins import RecordAdmin, is_operator
+from kauko.admin_mixins import InstitutionScopedAdmin, RecordAdmin, is_operator
 from partners.models import Partner
 
 
@@ -133,3 +136,33 @@ class OutboxMessageAdmin(RecordAdmin):
             "The failed messages of %(n)s request will be sent again.",
             "The failed messages of %(n)s requests will be sent again.",
             resumed) % {"n": resumed})
+
+
+@admin.action(description=_("Export the selected as CSV"))
+def export_purchase_requests(modeladmin, request, queryset):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="purchase-requests.csv"'
+    writer = csv.writer(response)
+    fields = ["created_at", "status", "title", "author", "publisher", "year", "isbn", "issn",
+              "note"]
+    writer.writerow([*fields, "patron"])
+    for p in queryset.select_related("patron"):
+        writer.writerow([*(getattr(p, f) for f in fields), p.patron.barcode])
+    return response
+
+
+@admin.register(PurchaseRequest)
+class PurchaseRequestAdmin(InstitutionScopedAdmin):
+    """Purchase requests ILL turned over to acquisitions: the status is theirs to keep."""
+
+    list_display = ["title", "author", "isbn", "status", "patron", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["title", "author", "isbn", "issn"]
+    list_select_related = ["patron"]
+    readonly_fields = ["borrowing_request", "patron", "created_by", "created_at"]
+    fields = ["status", "title", "author", "publisher", "year", "edition", "isbn", "issn",
+              "note", "borrowing_request", "patron", "created_by", "created_at"]
+    actions = [export_purchase_requests]
+
+    def has_add_permission(self, request):
+        return False  # they come from borrowing requests

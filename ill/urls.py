@@ -13,6 +13,7 @@ urlpatterns = [
     path("borrowing/<int:pk>/edit/", views.borrowing_edit, name="borrowing_edit"),
     path("borrowing/<int:pk>/<slug:name>/", views.borrowing_action, name="borrowing_action"),
     path("a/<str:token>/", views.article_download, name="article_download"),
+    path("purchases/", views.purchase_list, name="purchase_list"),
 ]
 
 urlpatterns += [

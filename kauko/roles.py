@@ -13,11 +13,13 @@ from django.utils.translation import gettext_lazy as _
 RESOURCE_SHARING = "Resource sharing staff"
 CIRCULATION = "Circulation desk"
 CONFIGURATION = "Configuration admin"
+ACQUISITIONS = "Acquisitions"
 
 ROLE_LABELS = {
     RESOURCE_SHARING: _("Resource sharing staff"),
     CIRCULATION: _("Circulation desk"),
     CONFIGURATION: _("Configuration admin"),
+    ACQUISITIONS: _("Acquisitions"),
 }
 
 ALL = ("view", "add", "change", "delete")
@@ -71,6 +73,12 @@ ROLE_RULES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("django_celery_beat", "*", VIEW),
         ("portal", "portalsettings", ALL),
         ("portal", "apiclient", ALL),
+    ],
+    # Purchase requests ILL turned over: acquisitions see, export and mark them.
+    ACQUISITIONS: [
+        ("ill", "purchaserequest", ("view", "change")),
+        ("patrons", "patron", VIEW),
+        ("kauko", "institution", VIEW),
     ],
 }
 

@@ -364,6 +364,7 @@ STAFF_ROLES = [
     ("rs", "Riikka", "Resource Sharing", roles.RESOURCE_SHARING),
     ("desk", "Tiina", "Desk", roles.CIRCULATION),
     ("admin", "Aku", "Admin", roles.CONFIGURATION),
+    ("acq", "Aino", "Acquisitions", roles.ACQUISITIONS),
 ]
 
 

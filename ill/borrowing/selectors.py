@@ -5,7 +5,7 @@ import re
 from django.db.models import Count, Prefetch, Q
 
 from ill.borrowing.filters import QUEUES
-from ill.models import BorrowingRequest, HistoryEntry, IsoMessage, RotaEntry
+from ill.models import BorrowingRequest, HistoryEntry, IsoMessage, PurchaseRequest, RotaEntry
 from partners.models import TemporaryItemRule
 
 
@@ -94,3 +94,12 @@ def temporary_item_rule_for(request) -> TemporaryItemRule | None:
         if rule.matches(partner=request.partner, record_format=record_format):
             return rule
     return None
+
+
+def purchase_requests(*, institution, status: str = ""):
+    """The purchase requests ILL turned over to acquisitions, newest first, with what the
+    list and its export show fetched in the same query."""
+    rows = (PurchaseRequest.objects.filter(institution=institution)
+            .select_related("patron", "created_by", "borrowing_request")
+            .order_by("-created_at", "-id"))
+    return rows.filter(status=status) if status else rows

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ill.actions import run_action
@@ -14,8 +17,13 @@ from ill.borrowing import services
 from ill.borrowing.actions import BY_NAME, valid_actions
 from ill.borrowing.filters import QUEUES, BorrowingRequestFilter
 from ill.borrowing.forms import BorrowingRequestCreateForm, EditForm
-from ill.borrowing.selectors import borrowing_detail, borrowing_list, queue_counts
-from ill.models import BorrowingRequest, Source
+from ill.borrowing.selectors import (
+    borrowing_detail,
+    borrowing_list,
+    purchase_requests,
+    queue_counts,
+)
+from ill.models import BorrowingRequest, PurchaseRequest, Source
 from ill.workflow import staff_label
 from kauko.access import require_perm, staff_institution
 from kauko.errors import DomainError
@@ -218,3 +226,56 @@ def article_download(request, token: str):
         return HttpResponseRedirect(obj.digital_url)
     raise PermissionDenied
 
+
+
+PURCHASE_PAGE = 200
+
+
+def _purchase_rows(rows) -> list[dict]:
+    """What the purchase list and its CSV show: plain values, dates in the user's format."""
+    status = {k: str(v) for k, v in PurchaseRequest.Status.choices}
+    detail = reverse("ill:borrowing_detail", args=[0])[:-2]
+    return [{
+        "created": short_date(p.created_at),
+        "status": status.get(p.status, p.status), "title": p.title, "author": p.author,
+        "publisher": p.publisher, "year": p.year, "edition": p.edition, "isbn": p.isbn,
+        "issn": p.issn, "patron": p.patron.full_name, "patron_card": p.patron.barcode,
+        "request": p.borrowing_request.number if p.borrowing_request else "",
+        "request_url": f"{detail}{p.borrowing_request_id}/" if p.borrowing_request_id else "",
+        "by": staff_label(p.created_by), "note": p.note,
+    } for p in rows]
+
+
+PURCHASE_COLUMNS = (
+    ("created", _lazy("Created")), ("status", _lazy("Status")), ("title", _lazy("Title")),
+    ("author", _lazy("Author")), ("publisher", _lazy("Publisher")), ("year", _lazy("Year")),
+    ("edition", _lazy("Edition")), ("isbn", "ISBN"), ("issn", "ISSN"),
+    ("patron", _lazy("Patron")), ("patron_card", _lazy("Patron card")),
+    ("request", _lazy("Borrowing request")), ("by", _lazy("Turned over by")),
+    ("note", _lazy("Note")))
+
+
+@login_required
+@require_GET
+def purchase_list(request):
+    """Purchase requests for acquisitions staff: newest first, by status, and as CSV."""
+    institution = staff_institution(request)
+    require_perm(request, "ill.view_purchaserequest")
+    status = request.GET.get("status", "")
+    if status not in PurchaseRequest.Status.values:
+        status = ""
+    rows = purchase_requests(institution=institution, status=status)
+    if request.GET.get("export") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="purchase-requests.csv"'
+        response.write("\ufeff")  # so spreadsheet programs read UTF-8
+        writer = csv.writer(response)
+        writer.writerow([str(label) for _key, label in PURCHASE_COLUMNS])
+        for row in _purchase_rows(rows.iterator(chunk_size=500)):
+            writer.writerow([row[key] for key, _label in PURCHASE_COLUMNS])
+        return response
+    window = list(rows[:PURCHASE_PAGE + 1])
+    return render(request, "ill/borrowing/purchases.html", {
+        "rows": _purchase_rows(window[:PURCHASE_PAGE]), "more": len(window) > PURCHASE_PAGE,
+        "status": status, "statuses": PurchaseRequest.Status.choices,
+    })
