@@ -115,6 +115,10 @@ class IllBridge:
                             _("ILL loans can only be renewed through their borrowing request, "
                               "and none is connected."))
 
+    def auto_renewal_refused(self, *, loan, reason: str) -> None:
+        """The auto-renew job could not renew this ILL loan (of a patron group whose loans
+        renew automatically, i.e. staff): tell staff and the patron, with `reason`."""
+
     def scan_undone(self, *, item, outcome: str, user) -> None:
         """Staff undid the desk scan with this outcome code (e.g. "returned"): put the request
         back the way it was if the scan had moved it."""

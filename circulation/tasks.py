@@ -123,7 +123,10 @@ def auto_renew_ill_loans(now: datetime.datetime | None = None) -> int:
             renew_loan(loan=loan, user=None, by_patron=False)
         except DeskError as refused:
             logger.info("Auto-renewal of loan %s refused: %s", loan.pk, refused.message)
-            Loan.objects.filter(pk=loan.pk).update(renewal_requested_at=now)
+            with transaction.atomic():
+                Loan.objects.filter(pk=loan.pk).update(renewal_requested_at=now)
+                # Once per due date (the update above): staff get a flag, the patron a letter.
+                ill_bridge().auto_renewal_refused(loan=loan, reason=refused.message)
             continue
         asked += 1
     return asked

@@ -107,6 +107,11 @@ class BorrowingBridge(IllBridge):
             "Renewal asked from %(partner)s; the due date moves when it answers."
         ) % {"partner": request.partner.name if request.partner_id else "?"})
 
+    def auto_renewal_refused(self, *, loan, reason):
+        request = request_for_item(loan.item)
+        if request is not None:
+            services.borrowing_request_auto_renewal_refused(request=request, reason=reason)
+
     def scan_undone(self, *, item, outcome, user):
         """Put the request back where the undone scan found it."""
         request = request_for_item(item)

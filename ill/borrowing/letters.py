@@ -120,6 +120,10 @@ def register_letter_types() -> None:
              _("Tells the patron whether the lending library renewed the loan, and the new due "
                "date."),
              "patron", (*REQUEST, "renewal"))
+    register("patron_auto_renewal_refused", _("Automatic renewal refused: to patron"),
+             _("Tells a patron whose ILL loans renew automatically (staff) that this one could "
+               "not be renewed, why, and the due date to return it by."),
+             "patron", (*REQUEST, "message"))
     register("patron_purchase_notice", _("Purchase notice to patron"),
              _("Tells the patron the library will buy the material instead of borrowing it."),
              "patron", (*REQUEST, "message"))

@@ -595,6 +595,16 @@ def borrowing_request_renewal_answer(*, request, granted: bool, new_due_date=Non
     return request
 
 
+def borrowing_request_auto_renewal_refused(*, request, reason: str) -> None:
+    """The automatic renewal of a staff patron's ILL loan was refused (window, maximum, the
+    partner's profile…): staff see a flag, the patron gets a letter with the due date."""
+    text = _("Automatic renewal refused: %(reason)s") % {"reason": reason}
+    flag(request=request, reason=text)
+    record(request=request, action="auto_renewal_refused", source=Source.SYSTEM,
+           from_status=request.status, to_status=request.status, note=text)
+    patron_letter(request, "patron_auto_renewal_refused", None, message=reason)
+
+
 def _sync_loan_due_date(request) -> None:
     """The patron's ILL loan is due when the borrowing request says (after a renewal)."""
     if request.temporary_item_id and request.patron_due_date:

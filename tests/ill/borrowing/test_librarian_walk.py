@@ -256,3 +256,41 @@ def test_the_partner_actions_need_a_post_and_a_login(client, anonymous, inst, se
     client.force_login(desk_staff)
     assert client.post(url).status_code == 403
     assert _fresh(request_).status == S.LOANED
+
+
+# --- 6. A refused automatic renewal ---------------------------------------------------------
+
+
+def test_a_refused_automatic_renewal_flags_the_request_and_tells_the_staff_patron(
+    inst, setup, rs_staff, desk_staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    from circulation import tasks
+
+    no_renewals = f.partner(inst, code="NORENEW", borrowing_profile=f.workflow_profile(
+        inst, use_renew=False))
+    staff_patron = f.patron(inst, group=f.patron_group(inst, "STAFF", loan_limit=50),
+                            pickup_desk=setup.desk, email="staff@example.org")
+    request_ = f.borrowing_request(inst, setup=setup, partners=[no_renewals],
+                                   patron_=staff_patron)
+    request_ = borrowing_request_send(request=request_, user=rs_staff)
+    request_ = borrowing_request_shipped(
+        request=request_, due_date=timezone.localdate() + datetime.timedelta(days=3),
+        user=rs_staff)
+    borrowing_request_receive(request=request_, barcode="AUTO-1", user=rs_staff)
+    desk.desk_scan_in(desk=setup.desk, barcode="AUTO-1", user=desk_staff)
+    desk.loan_item(desk=setup.desk, patron=staff_patron, item=_item(request_), user=desk_staff)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.auto_renew_ill_loans() == 0
+    request_ = _fresh(request_)
+    assert request_.status == S.LOANED
+    assert request_.needs_attention
+    assert request_.attention_reason.startswith("Automatic renewal refused")
+    assert request_.history.filter(action="auto_renewal_refused").exists()
+    letters = [m for m in mailoutbox if m.to == ["staff@example.org"]]
+    assert len(letters) == 1 and "NORENEW does not take renewals" in letters[0].body
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.auto_renew_ill_loans()  # the next night: not told again for this due date
+    assert len([m for m in mailoutbox if m.to == ["staff@example.org"]]) == 1
