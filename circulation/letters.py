@@ -87,8 +87,12 @@ def send_desk_letter(*, code: str, hold_id: int | None = None, loan_id: int | No
         loan, about, desk = None, hold, hold.shelf_desk or hold.pickup_desk
         patron, item = hold.patron, hold.item
     info = ill_bridge().describe_item(item=item) if item.is_temporary else None
+    extra = {}
+    if hold is not None and hold.office_delivery:
+        extra["office_delivery_address"] = (hold.delivery_address or (
+            info.office_delivery_address if info else "") or patron.office_address)
     context = letter_context(item=item, patron=patron, desk=desk, hold=hold, loan=loan,
-                             info=info)
+                             info=info, **extra)
     sent_by = StaffUser.objects.filter(pk=user_id).first() if user_id else None
     send_letter(institution=item.institution, code=code, to=patron.email,
                 language=patron.preferred_language or None, context=context, about=about,
@@ -109,6 +113,11 @@ def register_letter_types() -> None:
     register("overdue_notice", _("Overdue notice"),
              _("Tells the patron a loan is overdue."),
              "patron", ("patron", "item", "loan", "request"))
+    register("office_delivery_notice", _("Office delivery notice"),
+             _("Tells a staff patron the item is on its way by internal mail to their office "
+               "address."),
+             "patron", ("patron", "item", "hold", "desk", "request"),
+             office_delivery_address="Building A, room 101")
     register("hold_shelf_expired_notice", _("Hold shelf expired"),
              _("Tells the patron the item was not picked up in time and is no longer held."),
              "patron", ("patron", "item", "hold", "desk", "request"))
@@ -120,4 +129,4 @@ def register_letter_types() -> None:
              _("Put in the item on the hold shelf: the patron, the pickup deadline and whether it "
                "is for desk pickup only."),
              "staff", ("patron", "item", "hold", "desk", "request", "desk_pickup_only"),
-             is_slip=True)
+             is_slip=True, office_delivery_address="")

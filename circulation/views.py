@@ -162,8 +162,13 @@ def check_out(request, desk_id: int):
             except services.DeskError as refused:
                 feedback = {"level": "stop", "message": refused.message}
             else:
-                messages.success(request, _("Loaned: %(item)s, due %(date)s.") % {
-                    "item": loan.item.bib.title, "date": services.date_label(loan.due_at)})
+                if loan.item.patron_keeps:
+                    messages.success(request, _("Handed over to keep (a copy): %(item)s.") % {
+                        "item": loan.item.bib.title})
+                else:
+                    messages.success(request, _("Loaned: %(item)s, due %(date)s.") % {
+                        "item": loan.item.bib.title,
+                        "date": services.date_label(loan.due_at)})
                 return redirect(f"{reverse('desk:check_out', args=[desk.pk])}"
                                 f"?patron={patron.barcode}")
     problems, loans = [], []

@@ -311,6 +311,10 @@ class Item(InstitutionScoped):
     is_temporary = models.BooleanField(
         _("temporary ILL item"), default=False,
         help_text=_("Created for a borrowing request; removed when the request ends."))
+    patron_keeps = models.BooleanField(
+        _("the patron keeps it"), default=False,
+        help_text=_("A paper copy: handing it over at the desk closes the hold; nothing comes "
+                    "back."))
     not_for_loan_reason = models.CharField(
         _("not for home loan"), max_length=300, blank=True,
         help_text=_("Filled: the desk refuses a home loan and says this (e.g. the lending "

@@ -93,6 +93,13 @@ def _make_loan(*, desk, item, patron, hold, user, override_reason="", self_servi
         overridden_by=user if override_reason and user is not None and user.pk else None,
         override_reason=override_reason[:300])
     item.status = Item.Status.LOANED
+    if item.patron_keeps:
+        # A paper copy is the patron's to keep: the hand-over is recorded as a loan that
+        # ends at once, and the item leaves every shelf and list.
+        loan.returned_at = loan.loaned_at
+        loan.returned_desk = desk
+        loan.save(update_fields=["returned_at", "returned_desk"])
+        item.status = Item.Status.WITHDRAWN
     item.status_changed_at = timezone.now()
     item.save(update_fields=["status", "status_changed_at"])
     if hold is not None:

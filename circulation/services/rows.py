@@ -82,17 +82,19 @@ def item_add_barcode(*, item: Item, barcode: str, kind: str = ItemBarcode.Kind.P
 # --- ILL's temporary items --------------------------------------------------------------------
 
 
-def temporary_item_create(*, institution, location, description: str, record: dict) -> Item:
+def temporary_item_create(*, institution, location, description: str, record: dict,
+                          patron_keeps: bool = False) -> Item:
     """A hidden record, a holding and an item awaited from a partner, in `location` (the RS
     library's incoming location). `record` holds the citation (TEMPORARY_RECORD_FIELDS).
-    New rows: nothing to lock."""
+    `patron_keeps`: a paper copy, handed over for good (no loan to return). New rows:
+    nothing to lock."""
     bib = BibRecord.objects.create(institution=institution, hidden=True, **{
         name: record.get(name, "") for name in TEMPORARY_RECORD_FIELDS})
     holding = Holding.objects.create(institution=institution, bib=bib, location=location)
     return Item.objects.create(
         institution=institution, holding=holding, bib=bib, location=location,
         permanent_location=location, status=Item.Status.ILL_AWAITING, is_temporary=True,
-        description=description)
+        description=description, patron_keeps=patron_keeps)
 
 
 def temporary_item_describe(*, item_id: int, record: dict) -> None:

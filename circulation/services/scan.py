@@ -275,10 +275,15 @@ def _office_delivery(*, desk, item, hold, user, undo, info) -> ScanResult:
     context = _letter_context(item=item, patron=patron, desk=desk, hold=hold, loan=loan,
                               info=info, office_delivery_address=address)
     slip = render_slip(code="hold_slip", context=context)
+    notified = queue_patron_letter(code="office_delivery_notice", hold=hold, user=user)
     return ScanResult(Outcome.OFFICE_DELIVERY, Level.OK, _(
         "Office delivery: put it in internal mail to %(address)s.") % {"address": address},
-        details=[_("Loaned to %(patron)s, due %(date)s.") % {
-            "patron": _patron_label(patron), "date": date_label(loan.due_at)}],
+        details=[_("Handed over to %(patron)s to keep (a copy).") % {
+            "patron": _patron_label(patron)} if item.patron_keeps else
+            _("Loaned to %(patron)s, due %(date)s.") % {
+            "patron": _patron_label(patron), "date": date_label(loan.due_at)},
+            _("The patron was told it is on its way (%(email)s).") % {"email": patron.email}
+            if notified else _("No e-mail address: the patron was not told.")],
         item=item, hold=hold, loan=loan, patron=patron, slip_html=slip, ill=info)
 
 

@@ -75,6 +75,10 @@ ACTIONS: list[Action] = [
                request=r, barcode=form.cleaned_data["barcode"], user=u, version=version_of(form),
                due_date=form.cleaned_data["due_date"],
                not_for_loan=form.cleaned_data["not_for_loan"])),
+    Action("paper_copy", _("Paper copy arrived by post"), f.ActionForm,
+           transition="receive_copy",
+           run=lambda r, form, u: s.borrowing_request_paper_copy_received(
+               request=r, user=u, version=version_of(form))),
     Action("renew", _("Ask the partner to renew"), f.ActionForm, transition="request_renewal",
            run=lambda r, form, u: s.borrowing_request_request_renewal(
                request=r, user=u, version=version_of(form))),

@@ -59,7 +59,10 @@ class BorrowingBridge(IllBridge):
 
     def item_loaned(self, *, loan, user):
         request = request_for_item(loan.item)
-        if request is not None:
+        if request is not None and not request.is_physical:
+            services.borrowing_request_copy_handed_over(
+                request=request, user=user, desk_name=loan.desk.name if loan.desk_id else "")
+        elif request is not None:
             services.borrowing_request_loaned_to_patron(
                 request=request, user=user, desk_name=loan.desk.name if loan.desk_id else "")
 

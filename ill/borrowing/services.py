@@ -135,7 +135,7 @@ def borrowing_request_create(
     return request
 
 
-def _create_temporary_records(request: BorrowingRequest) -> None:
+def _create_temporary_records(request: BorrowingRequest, *, patron_keeps=False) -> None:
     """A hidden record, holding and item in the incoming location, and a hold on it."""
     library = request.rs_library
     if library.incoming_location_id is None:
@@ -143,14 +143,16 @@ def _create_temporary_records(request: BorrowingRequest) -> None:
                               "configuration admin must set one first."))
     item = temporary_item_create(
         institution=request.institution, location=library.incoming_location,
-        description=request.number, record=_temporary_record(request))
+        description=request.number, record=_temporary_record(request),
+        patron_keeps=patron_keeps)
     hold = hold_create(
         institution=request.institution, patron=request.patron, item=item, is_ill=True,
         pickup_desk=request.pickup_desk, office_delivery=request.office_delivery,
         delivery_address=request.delivery_address)
     request.temporary_item = item
     request.hold = hold
-    request.save(update_fields=["temporary_item", "hold"])
+    if not patron_keeps:  # a paper copy's records come inside a state change, which saves
+        request.save(update_fields=["temporary_item", "hold"])
 
 
 def _temporary_record(request: BorrowingRequest) -> dict:
@@ -472,6 +474,38 @@ def borrowing_request_receive(*, request, barcode: str, user, version=None,
         note += " " + _("Received – not for loan: %(reason)s.") % {"reason": reason}
     return change_state(request=request, transition="receive", user=user, version=version,
                         apply=apply, note=note)
+
+
+def borrowing_request_paper_copy_received(*, request, user, version=None
+                                          ) -> BorrowingRequest:
+    """An article or chapter came as a paper copy by post: it gets a temporary item whose
+    barcode is the request number and a hold, and goes to the pickup desk or office like a
+    loan. The patron keeps it: handing it over completes the request, nothing comes back."""
+    if request.is_physical:
+        raise WorkflowError(_("A loan is received with its barcode, not as a paper copy."))
+    barcode = normalize_barcode(request.number)
+    if ItemBarcode.objects.filter(institution=request.institution, barcode=barcode).exists():
+        raise WorkflowError(_("Barcode %(barcode)s is already on another item.") % {
+            "barcode": barcode})
+
+    def apply(r):
+        _answered(r, RotaEntry.Outcome.SUPPLIED)
+        _create_temporary_records(r, patron_keeps=True)
+        item_add_barcode(item=r.temporary_item, barcode=barcode, kind=ItemBarcode.Kind.OWN)
+        r.received_at = timezone.now()
+        _send_to_pickup(r, user)
+
+    return change_state(request=request, transition="receive_copy", user=user,
+                        version=version, apply=apply, note=_(
+                            "Paper copy received by post: write %(barcode)s on it (or print "
+                            "the hold slip) and send it on.") % {"barcode": barcode})
+
+
+def borrowing_request_copy_handed_over(*, request, user=None, desk_name: str = ""):
+    """The desk handed the paper copy to the patron (or sent it by internal mail): done."""
+    return change_state(request=request, transition="hand_over_copy", user=user,
+                        note=_("Handed to the patron at %(desk)s.") % {"desk": desk_name}
+                        if desk_name else "")
 
 
 def _apply_temporary_item_rule(request) -> None:

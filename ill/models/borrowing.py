@@ -31,6 +31,8 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, R
         "ship_physically": _("Partner shipped physically"),
         "ship_digitally": _("Partner shipped digitally"),
         "receive": _("Receive"),
+        "receive_copy": _("Paper copy received"),
+        "hand_over_copy": _("Paper copy handed to the patron"),
         "loan_to_patron": _("Loan to patron"),
         "request_renewal": _("Request renewal"),
         "renewal_granted": _("Renewal granted"),
@@ -244,7 +246,19 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, R
     def receive(self):
         """The RS office has the item (even when the partner never said it shipped)."""
 
-    @transition(field=status, source=[S.RECEIVED, S.RETURNED_BY_PATRON], target=S.LOANED)
+    @transition(field=status, source=[S.SENT, S.ACCEPTED, S.WILL_SUPPLY, S.CONDITIONAL,
+                                      S.SHIPPED_DIGITAL],
+                target=S.RECEIVED, conditions=[lambda r: not r.is_physical])
+    def receive_copy(self):
+        """An article or chapter came as a paper copy by post: it goes to the pickup desk."""
+
+    @transition(field=status, source=S.RECEIVED, target=S.COMPLETED,
+                conditions=[lambda r: not r.is_physical])
+    def hand_over_copy(self):
+        """The patron got the paper copy to keep: nothing comes back."""
+
+    @transition(field=status, source=[S.RECEIVED, S.RETURNED_BY_PATRON], target=S.LOANED,
+                conditions=[lambda r: r.is_physical])
     def loan_to_patron(self):
         pass
 

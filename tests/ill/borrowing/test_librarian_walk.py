@@ -294,3 +294,99 @@ def test_a_refused_automatic_renewal_flags_the_request_and_tells_the_staff_patro
     with django_capture_on_commit_callbacks(execute=True):
         tasks.auto_renew_ill_loans()  # the next night: not told again for this due date
     assert len([m for m in mailoutbox if m.to == ["staff@example.org"]]) == 1
+
+
+# --- 7. A paper copy by post ----------------------------------------------------------------
+
+ARTICLE = {"title": "Journal of Documentation", "article_title": "Resource sharing",
+           "issn": "0022-0418", "year": "2005", "pages": "201-219"}
+
+
+def test_a_paper_copy_by_post_goes_to_the_pickup_desk_and_the_patron_keeps_it(
+    client, inst, setup, patron, rs_staff, desk_staff, partner, mailoutbox,
+    django_capture_on_commit_callbacks
+):
+    from circulation.models import Loan
+
+    request_ = f.borrowing_request(inst, setup=setup, partners=[partner], patron_=patron,
+                                   request_type="article", citation=ARTICLE)
+    assert request_.temporary_item is None
+    request_ = borrowing_request_send(request=request_, user=rs_staff)
+    client.force_login(rs_staff)
+    page = client.get(reverse("ill:borrowing_detail", args=[request_.pk]))
+    assert 'data-action="paper_copy"' in page.text
+    _act(client, request_, "paper_copy")
+    request_ = _fresh(request_)
+    assert request_.status == S.RECEIVED
+    item = _item(request_)
+    assert item.patron_keeps and item.primary_barcode == request_.number
+    assert item.status == Item.Status.IN_TRANSIT
+
+    with django_capture_on_commit_callbacks(execute=True):
+        shelved = desk.desk_scan_in(desk=setup.desk, barcode=request_.number,
+                                    user=desk_staff)
+    assert shelved.outcome == desk.Outcome.ON_HOLD_SHELF
+    assert [m for m in mailoutbox if m.to == [patron.email]]  # the arrival notice
+
+    desk.loan_item(desk=setup.desk, patron=patron, item=_item(request_), user=desk_staff)
+    request_ = _fresh(request_)
+    assert request_.status == S.COMPLETED
+    assert _item(request_).status == Item.Status.WITHDRAWN
+    assert not Loan.objects.filter(patron=patron, returned_at__isnull=True).exists()
+    assert request_.history.filter(action="hand_over_copy").exists()
+
+
+def test_a_paper_copy_for_office_delivery_goes_by_internal_mail_and_completes(
+    inst, setup, rs_staff, partner
+):
+    staff_group = f.patron_group(inst, "STAFF", loan_limit=50, may_use_office_delivery=True)
+    staff_patron = f.patron(inst, group=staff_group, office_address="Room 101, Main building",
+                            email="s@example.org")
+    request_ = f.borrowing_request(inst, setup=setup, partners=[partner], patron_=staff_patron,
+                                   request_type="article", citation=ARTICLE,
+                                   office_delivery=True)
+    request_ = borrowing_request_send(request=request_, user=rs_staff)
+    from ill.borrowing.services import borrowing_request_paper_copy_received
+
+    request_ = borrowing_request_paper_copy_received(request=request_, user=rs_staff)
+    result = desk.desk_scan_in(desk=setup.rs_desk, barcode=request_.number, user=rs_staff)
+    assert result.outcome == desk.Outcome.OFFICE_DELIVERY
+    assert "Room 101" in result.message and "to keep" in " ".join(result.details)
+    assert _fresh(request_).status == S.COMPLETED
+
+
+def test_a_loan_is_not_received_as_a_paper_copy(client, request_, rs_staff):
+    from ill.borrowing.services import borrowing_request_paper_copy_received
+    from kauko.errors import DomainError
+
+    request_ = borrowing_request_send(request=request_, user=rs_staff)
+    client.force_login(rs_staff)
+    page = client.get(reverse("ill:borrowing_detail", args=[request_.pk]))
+    assert 'data-action="paper_copy"' not in page.text
+    with pytest.raises(DomainError):
+        borrowing_request_paper_copy_received(request=request_, user=rs_staff)
+    assert _fresh(request_).status == S.SENT
+
+
+# --- 8. Office delivery: the slip's address and the patron's letter ---------------------------
+
+
+def test_office_delivery_prints_the_internal_mail_address_and_tells_the_patron(
+    inst, setup, rs_staff, partner, mailoutbox, django_capture_on_commit_callbacks
+):
+    staff_group = f.patron_group(inst, "STAFF", loan_limit=50, may_use_office_delivery=True)
+    staff_patron = f.patron(inst, group=staff_group, office_address="Room 101, Main building",
+                            email="s@example.org")
+    request_ = f.borrowing_request(inst, setup=setup, partners=[partner], patron_=staff_patron,
+                                   office_delivery=True)
+    request_ = borrowing_request_send(request=request_, user=rs_staff)
+    borrowing_request_receive(request=request_, barcode="OFF-1", user=rs_staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = desk.desk_scan_in(desk=setup.rs_desk, barcode="OFF-1", user=rs_staff)
+    assert result.outcome == desk.Outcome.OFFICE_DELIVERY
+    assert "Room 101, Main building" in result.slip_html
+    assert "s@example.org" in " ".join(result.details)
+    letters = [m for m in mailoutbox if m.to == ["s@example.org"]]
+    assert len(letters) == 1
+    assert "sisäpostissa" in letters[0].body  # the patron reads Finnish by default
+    assert "Room 101, Main building" in letters[0].body
