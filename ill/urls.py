@@ -11,6 +11,8 @@ urlpatterns = [
     path("borrowing/bulk/", views.borrowing_bulk, name="borrowing_bulk"),
     path("borrowing/<int:pk>/", views.borrowing_detail_view, name="borrowing_detail"),
     path("borrowing/<int:pk>/edit/", views.borrowing_edit, name="borrowing_edit"),
+    path("borrowing/<int:pk>/hold-slip/", views.borrowing_hold_slip,
+         name="borrowing_hold_slip"),
     path("borrowing/<int:pk>/<slug:name>/", views.borrowing_action, name="borrowing_action"),
     path("a/<str:token>/", views.article_download, name="article_download"),
     path("purchases/", views.purchase_list, name="purchase_list"),

@@ -7,12 +7,13 @@ Context names (the code that sends a letter provides exactly these; defaults use
 - `institution` (name, email) — always there
 - `library` (name, address) — the resource-sharing library
 - `patron` (full_name, first_name, barcode, email)
-- `partner` (name, code, email, address)
+- `partner` (name, code, email, address = shipping address, return_to_address)
 - `request` (number, title, author, request_type_label, citation_text, pickup_desk (name) or
   None, office_delivery, delivery_address, patron_due_date, partner_due_date, needed_before,
   max_cost, note_to_partner, condition_text, reason, partner_request_id; lending letters also
   `reply_by`). On the lending side `partner_due_date` is the due date we give the partner.
-- `item` (barcode, title), `loan` (due_at), `hold` (pickup_deadline), `desk` (name)
+- `item` (barcode, title; pull slips also call_number, location, library), `loan` (due_at),
+  `hold` (pickup_deadline), `desk` (name), `office_delivery_address` (hold slip, notice)
 - `message` (what staff wrote, may be empty), `link` (URL), `expires_at` (datetime)
 - `desk_pickup_only` (bool), `renewal` (answer "yes"/"no", new_due_date), `answer` ("yes"/"no")
 
@@ -83,10 +84,13 @@ def _sample(*names: str, **extra) -> dict:
                                           barcode="2000123456", email="maija@example.org"),
         "partner": lambda: SimpleNamespace(
             name="National Repository Library", code="NRL", email="ill@nrl.example.org",
-            address="PO Box 1710\n70421 Kuopio\nFinland"),
+            address="PO Box 1710\n70421 Kuopio\nFinland",
+            return_to_address="Returns, PO Box 1710\n70421 Kuopio\nFinland"),
         "request": _sample_request,
         "item": lambda: SimpleNamespace(barcode="ILL-000123",
-                                        title="The Timeless Way of Building"),
+                                        title="The Timeless Way of Building",
+                                        call_number="720.1 ALE", location="Open stacks",
+                                        library="Learning Centre"),
         "loan": lambda: SimpleNamespace(due_at=now + datetime.timedelta(days=3)),
         "hold": lambda: SimpleNamespace(pickup_deadline=today + datetime.timedelta(days=7)),
         "desk": lambda: SimpleNamespace(name="Learning Centre, main desk"),

@@ -79,7 +79,7 @@ class PartnerAdmin(InstitutionScopedAdmin):
     fieldsets = [
         (None, {"fields": ["code", "name", "active", "profile_type", "is_international",
                            "language", "notes"]}),
-        (_("Contact"), {"fields": ["email", "address"]}),
+        (_("Contact"), {"fields": ["email", "address", "return_address", "billing_address"]}),
         (_("ISO 18626"), {"fields": ["agency_id_type", "agency_id_value", "iso_endpoint_url",
                                      "iso_version"]}),
         (_("Workflow"), {"fields": ["borrowing_profile", "lending_profile",

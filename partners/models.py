@@ -150,8 +150,15 @@ class Partner(InstitutionScoped):
     is_international = models.BooleanField(
         _("international"), default=False,
         help_text=_("Items from international partners are loaned at the desk only."))
-    address = models.TextField(_("postal address"), blank=True,
-                               help_text=_("Printed on shipping and return slips."))
+    address = models.TextField(_("shipping address"), blank=True,
+                               help_text=_("Where we ship our items to this library (printed "
+                                           "on shipping slips)."))
+    return_address = models.TextField(
+        _("returns address"), blank=True,
+        help_text=_("Where we return this library's items (printed on return slips). Empty: "
+                    "the shipping address."))
+    billing_address = models.TextField(_("billing address"), blank=True,
+                                       help_text=_("Where invoices for lending go."))
     inbound_account_id = models.CharField(
         _("inbound account id"), max_length=100, blank=True,
         help_text=_("requestingAgencyAuthentication accountId the partner must send."))
@@ -188,6 +195,11 @@ class Partner(InstitutionScoped):
 
     def __str__(self):
         return self.name
+
+    @property
+    def return_to_address(self) -> str:
+        """Where its items go back to: the returns address, else the shipping address."""
+        return self.return_address or self.address
 
     @property
     def is_iso(self) -> bool:

@@ -12,6 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from circulation.hooks import ill_bridge
+from circulation.letters import letter_context as slip_context
+from circulation.services import render_slip
 from ill.actions import run_action
 from ill.borrowing import services
 from ill.borrowing.actions import BY_NAME, valid_actions
@@ -26,6 +29,7 @@ from ill.borrowing.selectors import (
 from ill.models import BorrowingRequest, PurchaseRequest, Source
 from ill.workflow import staff_label
 from kauko.access import require_perm, staff_institution
+from kauko.barcodes import code128_svg
 from kauko.errors import DomainError
 from kauko.formats import short_date
 from kauko.letters import letters_about
@@ -279,3 +283,23 @@ def purchase_list(request):
         "rows": _purchase_rows(window[:PURCHASE_PAGE]), "more": len(window) > PURCHASE_PAGE,
         "status": status, "statuses": PurchaseRequest.Status.choices,
     })
+
+
+@login_required
+@require_GET
+def borrowing_hold_slip(request, pk: int):
+    """The hold slip (the routing slip to the pickup desk or office) of a received item,
+    offered on the request page at receive."""
+    obj = _request_or_404(request, pk, "ill.view_borrowingrequest")
+    item, hold = obj.temporary_item, obj.hold
+    if item is None or hold is None:
+        raise Http404
+    desk = hold.pickup_desk
+    info = ill_bridge().describe_item(item=item)
+    html = render_slip(code="hold_slip", context=slip_context(
+        item=item, patron=obj.patron, desk=desk, hold=hold, info=info,
+        office_delivery_address=obj.delivery_address if obj.office_delivery else ""))
+    barcode = item.primary_barcode or obj.number
+    return render(request, "ill/lending/slips.html", {
+        "slips": [(obj, code128_svg(barcode), html)], "title": _("Hold slip"),
+        "back": reverse("ill:borrowing_detail", args=[obj.pk])})

@@ -54,7 +54,10 @@ def item_context(request: LendingRequest) -> dict | None:
     item = request.item
     if item is None:
         return None
-    return {"barcode": item.primary_barcode, "title": item.bib.title}
+    home = item.permanent_location
+    return {"barcode": item.primary_barcode, "title": item.bib.title,
+            "call_number": item.call_number or item.holding.call_number,
+            "location": home.name, "library": home.library.name}
 
 
 def letter_context(request: LendingRequest, **extra) -> dict:

@@ -79,7 +79,7 @@ def pick_list(*, institution, library=None, location=None, printed: str = "no"):
 
 def slip_requests(*, institution, ids):
     return (LendingRequest.objects.filter(institution=institution, pk__in=ids)
-            .select_related("partner", "rs_library", "item__bib",
+            .select_related("partner", "rs_library", "item__bib", "item__holding",
                             "item__permanent_location__library")
             .prefetch_related("item__barcodes")
             .order_by("item__permanent_location__library__name",
