@@ -9,18 +9,31 @@ request is made, in plain words.
 Each check says whether it refuses. What refuses is the caller's setting (the portal and the
 API read the institution's portal settings): `refuse` names the check codes that stop the
 request; the others are warnings. Nothing here changes anything.
+
+Two entry points share this module:
+
+- `intake_checks` (the patron portal and the API): the patron's words, each check refusing
+  or warning as the caller's settings say;
+- `creation_checks` / `request_checks` (the staff form and the request page): every copy of
+  ours that matches (identifiers first, then title and author, as lending's locate matches,
+  `fulfillment.matching`), with its shelf and availability, for a one-click hold on ours
+  instead; the patron's open requests for the same work; what keeps the patron from
+  borrowing, as the desk says it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from circulation.services import patron_problems
+from fulfillment import matching
 from fulfillment.models import BibRecord, Item
 from ill.models import BorrowingRequest
 
@@ -158,3 +171,128 @@ def _patron_words(problem) -> str:
     if problem.code == "loan_limit":
         return _("You have as many items on loan as your card allows. Return one first.")
     return str(problem.message)
+
+
+# --- staff: the form and the request page (creation_checks) --------------------------------------------------
+
+MATCH_FIELDS = ("isbn", "issn", "oclc_number", "title", "article_title", "author", "year")
+
+
+@dataclass(frozen=True)
+class OwnCopy:
+    """One of our items that matches the citation, as staff read it."""
+
+    item_id: int
+    barcode: str
+    title: str
+    library: str
+    location: str
+    call_number: str
+    status: str
+    available: bool
+    matched_by: str  # "identifier" or "title"
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An open request of the same patron for the same work."""
+
+    pk: int
+    number: str
+    status: str
+    title: str
+
+
+@dataclass
+class CreationChecks:
+    own_copies: list[OwnCopy] = dataclasses.field(default_factory=list)
+    duplicates: list[Duplicate] = dataclasses.field(default_factory=list)
+    patron_problems: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.own_copies or self.duplicates or self.patron_problems)
+
+
+def _citation(institution_id: int, citation: dict) -> SimpleNamespace:
+    return SimpleNamespace(institution_id=institution_id, **{
+        name: (citation.get(name) or "").strip() for name in MATCH_FIELDS})
+
+
+def own_copies(*, institution, citation: dict, limit: int = 20) -> list[OwnCopy]:
+    """Our own items that match the citation: identifiers first, then title and author
+    (the catalogue's matching, as lending's locate uses it)."""
+    wanted = _citation(institution.pk, citation)
+    if not (wanted.title or wanted.isbn or wanted.issn or wanted.oclc_number):
+        return []
+    status = dict(Item.Status.choices)
+    copies = []
+    for candidate in matching.find_candidates(wanted, limit=limit):
+        item = candidate.item
+        home = item.permanent_location
+        copies.append(OwnCopy(
+            item_id=item.pk, barcode=item.primary_barcode, title=item.bib.title,
+            library=home.library.name, location=home.name,
+            call_number=item.call_number, status=str(status.get(item.status, item.status)),
+            available=candidate.available, matched_by=candidate.matched_by))
+    return copies
+
+
+def duplicate_requests(*, patron, citation: dict,
+                       exclude_pk: int | None = None) -> list[Duplicate]:
+    """The patron's open borrowing requests for the same work: the same ISBN or ISSN (and
+    article title, for a part), else the same title."""
+    wanted = _citation(patron.institution_id, citation)
+    rows = (BR.objects.filter(institution_id=patron.institution_id, patron=patron)
+            .exclude(status__in=BR.FINAL))
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    same = Q(pk__in=[])
+    if matching.isbn_variants(wanted.isbn):
+        same |= Q(isbn__in=matching.isbn_variants(wanted.isbn) | {wanted.isbn})
+    title = matching.normalize_title(wanted.title)
+    if title:
+        key = max(title.split(), key=len)
+        same |= Q(title__icontains=key)
+    if matching.issn_variants(wanted.issn):
+        same |= Q(issn__in=matching.issn_variants(wanted.issn) | {wanted.issn})
+    status = dict(BR.Status.choices)
+    found = []
+    for r in rows.filter(same).only("number", "status", "title", "article_title", "isbn",
+                                    "issn")[:20]:
+        same_id = bool(wanted.isbn and r.isbn and matching.isbn_variants(r.isbn)
+                       & matching.isbn_variants(wanted.isbn))
+        same_title = bool(title) and matching.normalize_title(r.title) == title
+        if not (same_id or same_title):
+            continue
+        part = matching.normalize_title(wanted.article_title)
+        if (part or r.article_title) and matching.normalize_title(r.article_title) != part:
+            continue  # another article of the same journal
+        found.append(Duplicate(pk=r.pk, number=r.number,
+                               status=str(status.get(r.status, r.status)),
+                               title=r.article_title or r.title))
+    return found
+
+
+def patron_standing(patron) -> list[str]:
+    """What keeps the patron from borrowing now (blocked, expired, at the loan limit), as
+    the desk says it; empty when nothing does."""
+    return [problem.message for problem in patron_problems(patron)]
+
+
+def creation_checks(*, institution, patron, citation: dict,
+                    exclude_pk: int | None = None) -> CreationChecks:
+    """Everything staff should see before creating (or sending) the request."""
+    return CreationChecks(
+        own_copies=own_copies(institution=institution, citation=citation),
+        duplicates=duplicate_requests(patron=patron, citation=citation, exclude_pk=exclude_pk)
+        if patron is not None else [],
+        patron_problems=patron_standing(patron) if patron is not None else [])
+
+
+def request_checks(request: BorrowingRequest) -> CreationChecks:
+    """The same checks for an existing request (its page)."""
+    return creation_checks(
+        institution=request.institution, patron=request.patron,
+        citation={name: getattr(request, name) for name in MATCH_FIELDS},
+        exclude_pk=request.pk)

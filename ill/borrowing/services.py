@@ -135,6 +135,31 @@ def borrowing_request_create(
     return request
 
 
+@transaction.atomic
+def borrowing_hold_own_item(*, institution, patron, item: Item, user,
+                            pickup_desk: CirculationDesk | None = None,
+                            office_delivery: bool = False):
+    """Our own collection has it: instead of a borrowing request, a hold on our item for
+    the patron (the staff form's "place a hold on ours instead"). Returns the hold."""
+    if patron.institution_id != institution.pk or item.institution_id != institution.pk \
+            or item.is_temporary:
+        raise WorkflowError(_("Pick one of our own items."))
+    if office_delivery:
+        if not patron.group.may_use_office_delivery or not patron.office_address:
+            raise WorkflowError(_("Office delivery is for staff patrons with an office "
+                                  "address."))
+        pickup_desk = None
+    else:
+        pickup_desk = pickup_desk or patron.pickup_desk
+        if pickup_desk is None:
+            raise WorkflowError(_("Choose a pickup desk (the patron has no preferred one)."))
+    return hold_create(institution=institution, patron=patron, item=item,
+                       pickup_desk=pickup_desk, office_delivery=office_delivery,
+                       delivery_address=patron.office_address if office_delivery else "",
+                       note=_("Placed from the ILL request form by %(who)s.") % {
+                           "who": user.get_username() if user is not None else "–"})
+
+
 def _create_temporary_records(request: BorrowingRequest, *, patron_keeps=False) -> None:
     """A hidden record, holding and item in the incoming location, and a hold on it."""
     library = request.rs_library

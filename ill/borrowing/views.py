@@ -15,9 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from circulation.hooks import ill_bridge
 from circulation.letters import letter_context as slip_context
 from circulation.services import render_slip
+from fulfillment.models import Item
 from ill.actions import run_action
 from ill.borrowing import services
 from ill.borrowing.actions import BY_NAME, valid_actions
+from ill.borrowing.checks import creation_checks, patron_standing, request_checks
 from ill.borrowing.filters import QUEUES, BorrowingRequestFilter
 from ill.borrowing.forms import BorrowingRequestCreateForm, EditForm
 from ill.borrowing.selectors import (
@@ -107,8 +109,19 @@ def borrowing_create(request):
     require_perm(request, "ill.add_borrowingrequest")
     form = BorrowingRequestCreateForm(request.POST or None, institution=institution,
                                       initial={"request_type": "loan"})
+    checks = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        citation = {k: data[k] for k in BorrowingRequest.CITATION_FIELDS}
+        own_item = request.POST.get("hold_instead", "")
+        if own_item.isdigit():
+            return _hold_instead(request, institution, form, int(own_item))
+        checks = creation_checks(institution=institution, patron=form.patron,
+                                 citation=citation)
+        if checks.any and request.POST.get("checked") != "1":
+            # Staff read what the checks found before the request exists.
+            return render(request, "ill/borrowing/form.html", {"form": form,
+                                                                "checks": checks})
         try:
             created = services.borrowing_request_create(
                 institution=institution, patron=form.patron, user=request.user,
@@ -124,7 +137,27 @@ def borrowing_create(request):
             messages.success(request, _("Request %(number)s created.") % {
                 "number": created.number})
             return redirect("ill:borrowing_detail", pk=created.pk)
-    return render(request, "ill/borrowing/form.html", {"form": form})
+    return render(request, "ill/borrowing/form.html", {"form": form, "checks": checks})
+
+
+def _hold_instead(request, institution, form, item_id: int):
+    """The form's "place a hold on ours instead": no request, a hold on our copy."""
+    item = Item.objects.filter(institution=institution, pk=item_id,
+                               is_temporary=False).first()
+    if item is None:
+        raise Http404
+    data = form.cleaned_data
+    try:
+        services.borrowing_hold_own_item(
+            institution=institution, patron=form.patron, item=item, user=request.user,
+            pickup_desk=data["pickup_desk"], office_delivery=data["office_delivery"])
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return render(request, "ill/borrowing/form.html", {"form": form, "checks": None})
+    messages.success(request, _("No request: a hold on our copy of “%(title)s” was placed "
+                                "for %(patron)s.") % {"title": item.bib.title,
+                                                      "patron": form.patron.full_name})
+    return redirect("ill:borrowing_list")
 
 
 @login_required
@@ -145,6 +178,8 @@ def borrowing_detail_view(request, pk: int):
         if not obj.is_final else None,
         "letters": letters_about(obj),
         "can_act": request.user.has_perm("ill.change_borrowingrequest"),
+        "checks": request_checks(obj) if obj.status in BorrowingRequest.UNANSWERED else None,
+        "patron_problems": patron_standing(obj.patron) if not obj.is_final else [],
     })
 
 
