@@ -28,6 +28,13 @@ class Action:
     when: Callable | None = None   # and, if given, when this says so
     style: str = ""
     open: bool = False             # show its fields at once (no extra click)
+    # Asked before an action that cannot be undone (e.g. telling a partner its item is
+    # lost); actions staff can take back are never confirmed.
+    confirm: str = ""
+
+    @property
+    def is_destructive(self) -> bool:
+        return self.style == "danger"
 
     def is_valid(self, request) -> bool:
         if self.transition is not None:

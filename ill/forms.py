@@ -20,6 +20,12 @@ class ActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.request_obj = request_obj
 
+    @property
+    def needs_input(self) -> bool:
+        """Whether staff must fill something in (then the fields open first); an action
+        whose fields are all optional is one click, its fields beside the button."""
+        return any(field.field.required for field in self.visible_fields())
+
 
 class NoteForm(ActionForm):
     note = forms.CharField(label=_("Note"), required=False, max_length=500)

@@ -133,11 +133,13 @@ ACTIONS: list[Action] = [
            run=lambda r, form, u: s.borrowing_request_partner_note(
                request=r, note=form.cleaned_data["note"], user=u, version=version_of(form))),
     Action("lost", _("Report lost"), f.NoteForm, transition="report_lost", style="danger",
+           confirm=_("Tell the partner its item is lost? This cannot be undone."),
            run=lambda r, form, u: s.borrowing_request_report(
                request=r, what="lost", user=u, version=version_of(form),
                note=form.cleaned_data["note"])),
     Action("damaged", _("Report damaged"), f.NoteForm, transition="report_damaged",
            style="danger",
+           confirm=_("Tell the partner its item is damaged? This cannot be undone."),
            run=lambda r, form, u: s.borrowing_request_report(
                request=r, what="damaged", user=u, version=version_of(form),
                note=form.cleaned_data["note"])),

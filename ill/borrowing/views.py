@@ -172,6 +172,7 @@ def borrowing_detail_view(request, pk: int):
                            prefix=action.name)
         actions.append((action, form))
 
+    actions.sort(key=lambda pair: pair[0].is_destructive)  # destructive ones last
     return render(request, "ill/borrowing/detail.html", {
         "r": obj, "actions": actions, "history": obj.history_rows(),
         "edit_form": EditForm(instance=obj, initial={"version": obj.version})

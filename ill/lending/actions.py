@@ -99,6 +99,7 @@ ACTIONS: list[Action] = [
                version=version_of(form), note=_note(form))),
     Action("reject", _("Reject (cannot supply)"), f.RejectForm, transition="unfilled",
            style="danger",
+           confirm=_("Tell the partner we cannot supply? This cannot be undone."),
            run=lambda r, form, u: s.lending_request_reject(
                request=r, reason_code=form.cleaned_data["reason_code"],
                reason=form.cleaned_data["reason"], user=u, version=version_of(form))),
@@ -108,6 +109,7 @@ ACTIONS: list[Action] = [
                request=r, note=form.cleaned_data["note"], user=u, version=version_of(form))),
     Action("report", _("Report lost or damaged"), f.ReportForm, transition="declare_lost",
            style="danger",
+           confirm=_("Declare the item lost or damaged to the partner? This cannot be undone."),
            run=lambda r, form, u: s.lending_request_report(
                request=r, what=form.cleaned_data["what"], user=u, version=version_of(form),
                note=_note(form))),

@@ -154,6 +154,7 @@ def lending_detail_view(request, pk: int):
     actions = [(action, action.form(initial=initial, request_obj=obj, prefix=action.name))
                for action in valid_actions(obj)
                if not (action.name == "take" and obj.assigned_to_id == request.user.pk)]
+    actions.sort(key=lambda pair: pair[0].is_destructive)  # destructive ones last
 
     return render(request, "ill/lending/detail.html", {
         "r": obj, "actions": actions, "letters": letters_about(obj),

@@ -43,6 +43,8 @@ def _act(page, name: str, fields: dict | None = None):
         summary.click()
     for field, value in (fields or {}).items():
         form.locator(f"[name={name}-{field}]").fill(value)
+    if form.get_attribute("data-confirm"):  # cannot be undone: the browser asks once
+        page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     message = page.locator(".messages").inner_text()

@@ -46,6 +46,8 @@ def _act(page, name: str, fields: dict | None = None, selects: dict | None = Non
         form.locator(f"[name={name}-{field}]").fill(value)
     for field, value in (selects or {}).items():
         form.locator(f"[name={name}-{field}]").select_option(value)
+    if form.get_attribute("data-confirm"):  # cannot be undone: the browser asks once
+        page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     message = page.locator(".messages").inner_text()
