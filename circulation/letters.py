@@ -87,12 +87,8 @@ def send_desk_letter(*, code: str, hold_id: int | None = None, loan_id: int | No
         loan, about, desk = None, hold, hold.shelf_desk or hold.pickup_desk
         patron, item = hold.patron, hold.item
     info = ill_bridge().describe_item(item=item) if item.is_temporary else None
-    extra = {}
-    if hold is not None and hold.office_delivery:
-        extra["office_delivery_address"] = (hold.delivery_address or (
-            info.office_delivery_address if info else "") or patron.office_address)
     context = letter_context(item=item, patron=patron, desk=desk, hold=hold, loan=loan,
-                             info=info, **extra)
+                             info=info)
     sent_by = StaffUser.objects.filter(pk=user_id).first() if user_id else None
     send_letter(institution=item.institution, code=code, to=patron.email,
                 language=patron.preferred_language or None, context=context, about=about,

@@ -279,7 +279,8 @@ def _office_delivery(*, desk, item, hold, user, undo, info) -> ScanResult:
     context = _letter_context(item=item, patron=patron, desk=desk, hold=hold, loan=loan,
                               info=info, office_delivery_address=address)
     slip = render_slip(code="hold_slip", context=context)
-    notified = queue_patron_letter(code="office_delivery_notice", hold=hold, user=user)
+    notified = queue_patron_letter(code="office_delivery_notice", hold=hold, user=user,
+                                   context=context)
     return ScanResult(Outcome.OFFICE_DELIVERY, Level.OK, _(
         "Office delivery: put it in internal mail to %(address)s.") % {"address": address},
         details=[_("Handed over to %(patron)s to keep (a copy).") % {
