@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('fulfillment', '0003_item_not_for_loan'),
         ('kauko', '0001_initial'),
-        ('partners', '0001_initial'),
+        ('partners', '0002_partner_billing_agreement'),
     ]
 
     operations = [
