@@ -333,3 +333,61 @@ class TemporaryItemRule(InstitutionScoped):
             return False
         formats = [c.strip().upper() for c in self.formats.replace(",", " ").split()]
         return not formats or (record_format or "").upper() in formats
+
+
+class LocateProfile(models.Model):
+    """How we ask a partner's catalogue whether it holds what we want to borrow.
+
+    SRU (1.2 or 2.0) against any catalogue that speaks it, or "the partner's Kauko", which
+    is SRU at that Kauko's `/sru/<institution code>` address. The indexes are the CQL
+    index names the partner's server understands; the defaults are the common ones.
+    """
+
+    class Kind(models.TextChoices):
+        NONE = "none", _("Not located")
+        SRU = "sru", _("SRU")
+        KAUKO = "kauko", _("The partner's Kauko (SRU)")
+
+    class SruVersion(models.TextChoices):
+        V1_2 = "1.2", "1.2"
+        V2_0 = "2.0", "2.0"
+
+    partner = models.OneToOneField(Partner, on_delete=models.CASCADE,
+                                   related_name="locate_profile", verbose_name=_("partner"))
+    kind = models.CharField(_("locate by"), max_length=10, choices=Kind.choices,
+                            default=Kind.NONE)
+    base_url = models.URLField(
+        _("SRU address"), blank=True,
+        help_text=_("The partner's SRU base URL, e.g. https://kauko.example.org/sru/KAISA."))
+    sru_version = models.CharField(_("SRU version"), max_length=3, choices=SruVersion.choices,
+                                   default=SruVersion.V1_2)
+    timeout_seconds = models.PositiveSmallIntegerField(
+        _("timeout (seconds)"), default=10,
+        help_text=_("A catalogue that does not answer in time is kept in the rota, and said."))
+    record_schema = models.CharField(_("record schema"), max_length=50, default="marcxml")
+    isbn_index = models.CharField(_("ISBN index"), max_length=50, blank=True,
+                                  default="bath.isbn")
+    issn_index = models.CharField(_("ISSN index"), max_length=50, blank=True,
+                                  default="bath.issn")
+    oclc_index = models.CharField(_("OCLC number index"), max_length=50, blank=True,
+                                  default="rec.id")
+    title_index = models.CharField(_("title index"), max_length=50, blank=True,
+                                   default="dc.title")
+    author_index = models.CharField(_("author index"), max_length=50, blank=True,
+                                    default="dc.creator")
+
+    class Meta:
+        verbose_name = _("locate profile")
+        verbose_name_plural = _("locate profiles")
+
+    def __str__(self):
+        return f"{self.partner}: {self.get_kind_display()}"
+
+    @property
+    def configured(self) -> bool:
+        return self.kind != self.Kind.NONE and bool(self.base_url)
+
+    def clean(self):
+        super().clean()
+        if self.kind != self.Kind.NONE and not self.base_url:
+            raise ValidationError({"base_url": _("Locating needs the partner's SRU address.")})

@@ -362,6 +362,13 @@ class RotaEntry(models.Model):
         SKIPPED = "skipped", _("Skipped")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class LocateOutcome(models.TextChoices):
+        HELD = "held", _("Holds it")
+        NOT_HELD = "not_held", _("Does not hold it")
+        NO_ANSWER = "no_answer", _("No answer in time")
+        UNREADABLE = "unreadable", _("Answer could not be read")
+        NOT_CONFIGURED = "not_configured", _("No locate profile")
+
     request = models.ForeignKey(BorrowingRequest, on_delete=models.CASCADE, related_name="rota")
     position = models.PositiveSmallIntegerField(_("order"))
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+",
@@ -375,6 +382,11 @@ class RotaEntry(models.Model):
                                   db_index=True)
     asked_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # What the partner's catalogue said when the rota was located (ill.borrowing.locate).
+    locate_outcome = models.CharField(_("located"), max_length=16, blank=True,
+                                      choices=LocateOutcome.choices)
+    locate_note = models.CharField(_("locate answer"), max_length=300, blank=True)
+    located_at = models.DateTimeField(_("located at"), null=True, blank=True)
 
     class Meta:
         ordering = ["request", "position"]
