@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from config import views
 from config.middleware import PARTNER_PATH
+from fulfillment import views as fulfillment_views
 from ill.inbound import views as iso_views
 from ill.outbox import views as outbox_views
 from portal import views as portal_views
@@ -33,4 +34,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("my/", include("portal.urls")),
     path("openurl", portal_views.openurl, name="openurl"),
+    path("sru", fulfillment_views.sru, name="sru"),
+    path("sru/<str:code>", fulfillment_views.sru, name="sru_institution"),
 ]

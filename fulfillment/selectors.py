@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from fulfillment.cql import annotate_identifiers
 from fulfillment.models import (
+    BibRecord,
     FulfillmentUnitRule,
+    Holding,
     Item,
     ItemBarcode,
     Library,
@@ -67,3 +70,33 @@ def rs_library_for(*, institution) -> Library:
         raise DomainError(_("This institution has no resource sharing library yet: a "
                             "configuration admin must flag one first."))
     return library
+
+
+# --- The catalogue as others search it (SRU) --------------------------------------------
+
+
+def item_on_shelf(item: Item) -> bool:
+    """On the shelf at home and free to lend: in place, in its permanent location, not a
+    temporary ILL item."""
+    return (item.status == Item.Status.IN_PLACE and not item.is_temporary
+            and item.location_id == item.permanent_location_id)
+
+
+def catalogue_records(*, institution, condition: Q) -> QuerySet[BibRecord]:
+    """The institution's own records that have holdings and match `condition` (built by
+    fulfillment.cql over the normalised identifiers), with holdings, locations, libraries
+    and items fetched in four queries whatever the page size. Temporary records of borrowed
+    items are never shown."""
+    items = Item.objects.filter(is_temporary=False).only(
+        "id", "holding_id", "status", "is_temporary", "location_id", "permanent_location_id")
+    return (
+        annotate_identifiers(BibRecord.objects.filter(institution=institution, hidden=False))
+        .filter(condition)
+        .filter(Exists(Holding.objects.filter(bib=OuterRef("pk"))))
+        .prefetch_related(
+            Prefetch("holdings", queryset=Holding.objects.select_related("location__library")
+                     .order_by("location__library__code", "location__code", "pk")),
+            Prefetch("holdings__items", queryset=items),
+        )
+        .order_by("title", "pk")
+    )
