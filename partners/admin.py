@@ -4,7 +4,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from kauko.admin_mixins import InstitutionScopedAdmin
-from partners.models import Partner, TemporaryItemRule, WorkflowProfile
+from partners.models import LocateProfile, Partner, TemporaryItemRule, WorkflowProfile
 
 
 class PartnerAdminForm(forms.ModelForm):
@@ -68,9 +68,21 @@ class InboundCredentialsFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LocateProfileInline(admin.StackedInline):
+    """How we ask the partner's catalogue whether it holds a title (ill.borrowing.locate)."""
+
+    model = LocateProfile
+    can_delete = True
+    max_num = 1
+    extra = 0
+    fields = ["kind", "base_url", "sru_version", "timeout_seconds", "record_schema",
+              ("isbn_index", "issn_index", "oclc_index"), ("title_index", "author_index")]
+
+
 @admin.register(Partner)
 class PartnerAdmin(InstitutionScopedAdmin):
     form = PartnerAdminForm
+    inlines = [LocateProfileInline]
     list_display = ["name", "code", "profile_type", "agency_id_value", "iso_version", "active",
                     "is_international", "mail_delay_days", "credentials_set"]
     list_filter = ["active", "profile_type", InboundCredentialsFilter, "is_international",

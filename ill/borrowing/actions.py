@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ill.actions import Action, iso_partner, version_of
 from ill.borrowing import forms as f
 from ill.borrowing import services as s
+from ill.borrowing.locate import locate_rota
 from ill.borrowing.selectors import retry_offered
 from ill.forms import ActionForm, AssignForm, DismissForm
 from ill.models import BorrowingRequest, Source
@@ -31,6 +32,8 @@ ACTIONS: list[Action] = [
     Action("rota", _("Choose partners"), f.RotaForm, states=BR.UNANSWERED,
            run=lambda r, form, u: s.borrowing_request_set_rota(
                request=r, partners=form.ordered_partners(), user=u, version=version_of(form))),
+    Action("locate", _("Locate in partners' catalogues"), f.ActionForm, states=BR.UNANSWERED,
+           run=lambda r, form, u: locate_rota(request=r, user=u, version=version_of(form))),
     Action("accepted", _("Partner accepted (expects to supply)"), f.NoteForm,
            transition="accept",
            run=lambda r, form, u: s.borrowing_request_accepted(

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from ill.borrowing import sru
-from ill.models import BorrowingRequest, HistoryEntry, RotaEntry, Source
+from ill.models import BorrowingRequest, RotaEntry, Source
+from ill.workflow import WorkflowError, update_fields
 from partners.models import LocateProfile, Partner
 
 Outcome = RotaEntry.LocateOutcome
@@ -92,35 +92,49 @@ def locate_in_partner(*, partner: Partner, citation) -> LocateResult:
                         holdings=answer.holdings)
 
 
-def locate_rota(*, request: BorrowingRequest, user=None) -> list[LocateResult]:
+def locate_rota(*, request: BorrowingRequest, user=None,
+                version: int | None = None) -> list[LocateResult]:
     """Ask each pending rota entry's partner and record the answers (see the module doc).
 
+    Only before the request is sent (created, ready, or rejected by the last partner).
     Returns the results in rota order. Entries already asked, supplied, rejected, skipped
-    or cancelled are left alone. Makes network calls first, then writes in one
-    transaction: do not call inside one.
+    or cancelled are left alone, and so is one that changed while the catalogues were
+    asked. Makes network calls first, then writes in one transaction (row lock, version,
+    one "Located" history entry): do not call inside a transaction. `user` None means an
+    automatic locate (history source "Automatic").
     """
+    if request.status not in BorrowingRequest.UNANSWERED:
+        raise WorkflowError(_("Partners can be located only before the request is sent."))
     entries = list(request.rota.filter(outcome=RotaEntry.Outcome.PENDING)
                    .select_related("partner__locate_profile").order_by("position"))
+    if not entries:
+        raise WorkflowError(_("There is no partner left in the rota to locate in."))
     results = [(entry, locate_in_partner(partner=entry.partner, citation=request))
                for entry in entries]
     now = timezone.now()
-    with transaction.atomic():
+
+    def apply(locked):
+        if locked.status not in BorrowingRequest.UNANSWERED:
+            raise WorkflowError(_("The request was sent while its partners were located."))
         for entry, result in results:
             fields = {"locate_outcome": result.outcome, "locate_note": result.note[:300],
                       "located_at": now}
             if result.skip:
                 fields.update(outcome=RotaEntry.Outcome.SKIPPED,
                               reason=_("Not in the partner's catalogue.")[:300])
-            # Only a still-pending entry is changed: staff or a send may have moved on.
-            RotaEntry.objects.filter(pk=entry.pk, outcome=RotaEntry.Outcome.PENDING).update(
-                **fields)
-        if results:
-            HistoryEntry.objects.create(
-                borrowing_request=request, user=user,
-                source=Source.STAFF if user else Source.SYSTEM,
-                action="locate", from_status=request.status, to_status=request.status,
-                note="; ".join(f"{entry.partner.code}: {result.outcome}"
-                               + (f" ({result.note})" if result.note else "")
-                               for entry, result in results)[:2000],
-            )
+            # Only a still-pending entry changes: staff may have edited the rota meanwhile.
+            RotaEntry.objects.filter(pk=entry.pk, request_id=locked.pk,
+                                     outcome=RotaEntry.Outcome.PENDING).update(**fields)
+        if locked.status != BorrowingRequest.S.REJECTED:
+            first = (RotaEntry.objects.filter(request_id=locked.pk,
+                                              outcome=RotaEntry.Outcome.PENDING)
+                     .order_by("position").select_related("partner").first())
+            locked.partner = first.partner if first else None
+
+    summary = "; ".join(
+        f"{entry.partner.code}: {Outcome(result.outcome).label}"
+        + (f" ({result.note})" if result.note else "") for entry, result in results)
+    update_fields(request=request, user=user, version=version, action="locate",
+                  note=_("Located: %(summary)s") % {"summary": summary}, apply=apply,
+                  source=Source.STAFF if user else Source.SYSTEM)
     return [result for _entry, result in results]

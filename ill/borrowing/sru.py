@@ -197,7 +197,11 @@ def _diagnostics(root) -> tuple[str, ...]:
 
 
 def _marc(element) -> list[pymarc.Record]:
-    """One MARCXML record through pymarc (namespace or none)."""
+    """One MARCXML record through pymarc (namespace or none). A leader not of 24
+    characters, common enough in the wild, is padded or cut rather than losing the record."""
+    for leader in element:
+        if _local(leader.tag) == "leader":
+            leader.text = (leader.text or "").ljust(24)[:24]
     xml = etree.tostring(element)
     try:
         return [r for r in pymarc.parse_xml_to_array(io.BytesIO(xml), strict=False) if r]
