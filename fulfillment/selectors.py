@@ -88,7 +88,8 @@ def catalogue_records(*, institution, condition: Q) -> QuerySet[BibRecord]:
     and items fetched in four queries whatever the page size. Temporary records of borrowed
     items are never shown."""
     items = Item.objects.filter(is_temporary=False).only(
-        "id", "holding_id", "status", "is_temporary", "location_id", "permanent_location_id")
+        "id", "holding_id", "status", "is_temporary", "location_id", "permanent_location_id",
+        "call_number")
     return (
         annotate_identifiers(BibRecord.objects.filter(institution=institution, hidden=False))
         .filter(condition)

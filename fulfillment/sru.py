@@ -168,10 +168,13 @@ def marc_record(bib: BibRecord, *, institution) -> pymarc.Record:
         location, library = holding.location, holding.location.library
         items = list(holding.items.all())
         on_shelf = sum(1 for item in items if item_on_shelf(item))
+        # The holding's call number, else its items' (some catalogues keep it per item).
+        call_number = holding.call_number or next(
+            (item.call_number for item in items if item.call_number), "")
         add("852", [("a", institution.code), ("b", library.code), ("c", location.name),
-                    ("h", holding.call_number)], ("8", " "))
+                    ("h", call_number)], ("8", " "))
         add("AVA", [("a", institution.code), ("b", library.code), ("q", library.name),
-                    ("c", location.name), ("j", location.code), ("d", holding.call_number),
+                    ("c", location.name), ("j", location.code), ("d", call_number),
                     ("e", "available" if on_shelf else "unavailable"),
                     ("f", str(len(items))), ("g", str(len(items) - on_shelf))])
     return record
