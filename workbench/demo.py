@@ -36,7 +36,7 @@ from ill.lending.services import lending_request_create
 from ill.models import BorrowingRequest, LendingRequest
 from kauko import roles
 from kauko.models import Institution, StaffUser
-from partners.models import Partner, TemporaryItemRule, WorkflowProfile
+from partners.models import LocateProfile, Partner, TemporaryItemRule, WorkflowProfile
 from patrons.models import Block, Patron, PatronGroup
 from portal.models import ApiClient, PatronPin
 from portal.services import api_client_create, hash_api_token
@@ -519,6 +519,7 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
     """Builds (or refreshes) the demo and returns the logins (user, password, role, where)."""
     institutions = {spec.code: seed_institution(spec) for spec in INSTITUTIONS}
     seed_partners(institutions)
+    seed_locate_profiles(institutions)
     seed_borrowing(institutions)
     seed_lending(institutions)
     seed_portal(institutions)
@@ -615,3 +616,18 @@ def demo_patron_logins() -> list[tuple[str, str, str, str]]:
                 logins.append((patron.barcode, DEMO_PIN, f"{patron.full_name} ({what})",
                                spec.name))
     return logins
+
+
+def seed_locate_profiles(institutions: dict[str, Institution]) -> None:
+    """Each demo institution's ISO partners (the other demo institutions, OTA and KAISA) are
+    located in the partner's own Kauko catalogue: SRU at its /sru/<code> on this server."""
+    for inst in institutions.values():
+        for other in institutions.values():
+            if other.pk == inst.pk:
+                continue
+            partner = Partner.objects.get(institution=inst, code=other.code)
+            LocateProfile.objects.update_or_create(
+                partner=partner,
+                defaults={"kind": LocateProfile.Kind.KAUKO, "sru_version": "1.2",
+                          "base_url": f"{settings.KAUKO_BASE_URL}/sru/{other.code}",
+                          "timeout_seconds": 10})
