@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from kauko.admin_mixins import InstitutionScopedAdmin
+from kauko.admin_mixins import InstitutionScopedAdmin, is_operator
 from partners.models import LocateProfile, Partner, TemporaryItemRule, WorkflowProfile
 
 
@@ -68,21 +68,9 @@ class InboundCredentialsFilter(admin.SimpleListFilter):
         return queryset
 
 
-class LocateProfileInline(admin.StackedInline):
-    """How we ask the partner's catalogue whether it holds a title (ill.borrowing.locate)."""
-
-    model = LocateProfile
-    can_delete = True
-    max_num = 1
-    extra = 0
-    fields = ["kind", "base_url", "sru_version", "timeout_seconds", "record_schema",
-              ("isbn_index", "issn_index", "oclc_index"), ("title_index", "author_index")]
-
-
 @admin.register(Partner)
 class PartnerAdmin(InstitutionScopedAdmin):
     form = PartnerAdminForm
-    inlines = [LocateProfileInline]
     list_display = ["name", "code", "profile_type", "agency_id_value", "iso_version", "active",
                     "is_international", "mail_delay_days", "credentials_set"]
     list_filter = ["active", "profile_type", InboundCredentialsFilter, "is_international",
@@ -166,3 +154,29 @@ class TemporaryItemRuleAdmin(InstitutionScopedAdmin):
                     "item_policy"]
     list_display_links = ["name"]
     ordering = ["position", "id"]
+
+
+@admin.register(LocateProfile)
+class LocateProfileAdmin(admin.ModelAdmin):
+    """How we ask each partner's catalogue whether it holds a title (ill.borrowing.locate).
+    Scoped through the partner: staff see and pick only their own institution's partners."""
+
+    list_display = ["partner", "kind", "base_url", "sru_version", "timeout_seconds"]
+    list_filter = ["kind", "sru_version"]
+    search_fields = ["partner__name", "partner__code", "base_url"]
+    list_select_related = ["partner"]
+    fields = ["partner", "kind", "base_url", "sru_version", "timeout_seconds", "record_schema",
+              ("isbn_index", "issn_index", "oclc_index"), ("title_index", "author_index")]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if is_operator(request):
+            return qs
+        return qs.filter(partner__institution=getattr(request.user, "institution", None))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "partner" and not is_operator(request):
+            field.queryset = field.queryset.filter(
+                institution=getattr(request.user, "institution", None))
+        return field
