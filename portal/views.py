@@ -28,7 +28,7 @@ from portal.intake import (
 from portal.oidc import PatronOIDCStart, oidc_enabled, patron_from_callback
 from portal.openurl import parse_openurl
 from portal.presenters import request_card
-from portal.selectors import patron_request, patron_requests
+from portal.selectors import patron_request, patron_requests, portal_institutions
 from portal.services import (
     SignInError,
     patron_hold_own_copy,
@@ -49,12 +49,24 @@ def page(request, template: str, context: dict | None = None, *, status: int = 2
     return render(request, template, context, status=status)
 
 
+LIBRARY_KEY = "portal_library"
+
+
+def _chosen_library(request) -> dict:
+    """The library a patron most likely belongs to: named in the link they came by
+    (`?library=OTA`, as each library's discovery system links to the portal) or chosen
+    before in this browser. Only preselects: the patron can still pick another."""
+    code = (request.GET.get("library") or request.session.get(LIBRARY_KEY) or "")[:50]
+    library = portal_institutions().filter(code__iexact=code).first() if code else None
+    return {"institution": library} if library else {}
+
+
 def sign_in(request):
     next_url = access.safe_next(request, request.GET.get("next") or request.POST.get("next"),
                                 reverse("portal:home"))
     if access.current_patron(request) is not None:
         return redirect(next_url)
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST or None, initial=_chosen_library(request))
     if request.method == "POST" and form.is_valid():
         try:
             patron = patron_sign_in(institution=form.cleaned_data["institution"],
@@ -92,7 +104,7 @@ def oidc_callback(request):
 
 
 def sign_in_link(request):
-    form = SignInLinkForm(request.POST or None)
+    form = SignInLinkForm(request.POST or None, initial=_chosen_library(request))
     if request.method == "POST" and form.is_valid():
         sign_in_link_send(institution=form.cleaned_data["institution"],
                           card=form.cleaned_data["card"])
@@ -225,6 +237,9 @@ def openurl(request):
         logger.warning("OpenURL not understood: %s", request.GET.urlencode()[:1000],
                        exc_info=True)
         fields = {}
+    library = request.GET.get("library", "")[:50]
+    if library:  # each library's discovery system names it in its OpenURL base
+        request.session[LIBRARY_KEY] = library
     return redirect(reverse("portal:request") + ("?" + urlencode(fields) if fields else ""))
 
 

@@ -167,3 +167,30 @@ def test_staff_cannot_set_the_pin_of_another_institutions_patron(client, desk_st
                                                             "new_pin": "97531"})
     assert response.status_code == 200  # the form again, with an error
     assert not PatronPin.objects.filter(patron=stranger).exists()
+
+
+def _chosen(response) -> str:
+    """The library the sign-in form has selected (a browser takes the first if none is)."""
+    html = response.content.decode()
+    select = html[html.index('name="institution"'):]
+    select = select[:select.index("</select>")]
+    end = select.find(" selected")
+    if end < 0:
+        return select[select.index('value="') + 7:].split('"')[0]
+    return select[select[:end].rindex('value="') + 7:].split('"')[0]
+
+
+def test_the_library_named_in_the_link_is_chosen_on_the_sign_in_form(anonymous, inst,
+                                                                     other_inst):
+    # Without a name the form shows libraries in name order: KAISA before OTA.
+    assert _chosen(anonymous.get("/my/sign-in/")) == str(other_inst.pk)
+    assert _chosen(anonymous.get("/my/sign-in/?library=ota")) == str(inst.pk)
+    assert _chosen(anonymous.get("/my/sign-in/link/?library=OTA")) == str(inst.pk)
+    assert _chosen(anonymous.get("/my/sign-in/?library=NOSUCH")) == str(other_inst.pk)
+
+
+def test_a_discovery_link_naming_its_library_preselects_it_for_sign_in(anonymous, inst,
+                                                                       other_inst):
+    response = anonymous.get("/openurl?library=OTA&genre=book&title=Kalevala", follow=True)
+    assert response.status_code == 200
+    assert _chosen(response) == str(inst.pk)
