@@ -259,3 +259,12 @@ if env_bool("DATABASE_POOL", False) and DATABASES["default"]["ENGINE"].endswith(
         "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")),
         "timeout": int(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
     }
+
+if not DEBUG:
+    # HTTPS only (deploy/nginx/kauko.conf terminates TLS; uvicorn takes the scheme from its
+    # X-Forwarded-Proto, trusted from FORWARDED_ALLOW_IPS only). deploy/kauko.env sets them.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", "")
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
