@@ -94,7 +94,9 @@ def exact_search(queryset, *, institution, value: str):
     when it names none. Patron cards and item barcodes are looked up first, by their unique
     indexes, so the request query stays a few indexed equalities."""
     value = value.strip()
-    if not value or any(char.isspace() for char in value):
+    # Numbers, ids, cards and barcodes are one token with a digit in it; a word is not.
+    if (not value or any(char.isspace() for char in value)
+            or not any(char.isdigit() for char in value)):
         return None
     patron_ids = list(Patron.objects.filter(institution=institution, barcode=value)
                       .values_list("id", flat=True))
