@@ -2,10 +2,14 @@
 the partner's request id, a patron's card, any barcode), then every word in the request's
 folded search text, accent- and case-insensitive."""
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps
 from django.urls import reverse
 
 from ill.models import BorrowingRequest, LendingRequest, RotaEntry
+from ill.models.search import build_search_text
 from kauko.text import fold
 from tests import factories as f
 
@@ -125,3 +129,20 @@ def test_lending_search_finds_number_partner_id_words_and_our_items_barcode(
     assert lending_hits(client, "OWN-123") == {lent.pk}
     assert lending_hits(client, "else") == {other.pk}
     assert lending_hits(client, "zzyzx") == set()
+
+
+def test_the_migration_fills_the_search_text_of_existing_requests(godel, inst, setup, partner):
+    migration = import_module("ill.migrations.0004_request_search_text")
+    lent = f.lending_request(inst, setup=setup, partner_=partner, partner_request_id="NRL-9",
+                             citation={"title": "Ångström"})
+    BorrowingRequest.objects.update(search_text="")
+    LendingRequest.objects.update(search_text="")
+    migration.fill_search_text(apps, None)
+    assert BorrowingRequest.objects.get(pk=godel.pk).search_text == fresh_text(godel)
+    assert "angstrom" in LendingRequest.objects.get(pk=lent.pk).search_text
+    assert "nrl-9" in LendingRequest.objects.get(pk=lent.pk).search_text
+
+
+def fresh_text(request):
+    request = type(request).objects.get(pk=request.pk)
+    return build_search_text(request.search_parts())
