@@ -76,7 +76,7 @@ def production_env(port: int, tmp: Path) -> dict:
         "KAUKO_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
         # Both institutions live on this deployment and reach each other's endpoint on
         # loopback, without the TLS front a real partner goes through.
-        "SECURE_REDIRECT_EXEMPT": "^iso18626$",
+        "SECURE_REDIRECT_EXEMPT": "^healthz$,^iso18626$",
     })
     return env
 

@@ -264,7 +264,8 @@ if not DEBUG:
     # HTTPS only (deploy/nginx/kauko.conf terminates TLS; uvicorn takes the scheme from its
     # X-Forwarded-Proto, trusted from FORWARDED_ALLOW_IPS only). deploy/kauko.env sets them.
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", "")
+    # The load balancer's health check asks the server itself, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", "^healthz$")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
