@@ -181,6 +181,9 @@ class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, Req
             models.Index(fields=["institution", "shipped_at"], name="lending_shipped_idx"),
             models.Index(fields=["institution", "partner_request_id"],
                          name="lending_partner_request_idx"),
+            # The list's "needs attention" count: few rows, found without reading the table.
+            models.Index(fields=["institution"], condition=Q(needs_attention=True),
+                         name="lending_attention_idx"),
         ]
 
     # Search (ill/models/search.py): what the search text is made of, and the exact matches.
