@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fulfillment', '0002_library_hold_shelf_is_the_desks'),
-        ('ill', '0004_request_search_text'),
+        ('ill', '0008_request_search_text'),
         ('kauko', '0001_initial'),
         ('partners', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
