@@ -9,7 +9,7 @@ PORT ?= 8000
 KAUKO_BASE_URL ?= http://$(HOST):$(PORT)
 export KAUKO_BASE_URL
 
-.PHONY: run test install lint migrate demo messages worker beat clean
+.PHONY: run test install lint migrate demo messages worker beat clean smoke
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Kauko needs Python 3.11 or newer (set PYTHON=python3.x).")'
@@ -36,6 +36,12 @@ lint: install
 
 test: lint
 	$(PY) -m pytest
+
+# Production smoke test (.ci/smoke.py): Kauko started as deploy/ says, on PostgreSQL and
+# Redis at 127.0.0.1 (a separate database, kauko_smoke), one ISO 18626 request between two
+# institutions, everything stopped. About two minutes.
+smoke: install
+	$(PY) .ci/smoke.py
 
 # Recompile translations after editing locale/*/LC_MESSAGES/django.po (needs GNU gettext).
 messages: install

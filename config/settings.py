@@ -248,3 +248,24 @@ OIDC_VERIFY_KID = env_bool("OIDC_VERIFY_KID", True)
 OIDC_AUTHENTICATION_CALLBACK_URL = "portal:oidc_callback"
 PORTAL_OIDC_CLAIM = os.environ.get("PORTAL_OIDC_CLAIM", "sub")
 PORTAL_OIDC_INSTITUTION = os.environ.get("PORTAL_OIDC_INSTITUTION", "")  # its code, e.g. OTA
+
+# The production server (config.asgi under gunicorn's uvicorn workers) runs each request's
+# views in a thread of its own, so connections kept per thread would pile up: a pool per
+# process keeps them instead (PostgreSQL only; DATABASE_POOL=true, as deploy/kauko.env says).
+if env_bool("DATABASE_POOL", False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")),
+        "timeout": int(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+    }
+
+if not DEBUG:
+    # HTTPS only (deploy/nginx/kauko.conf terminates TLS; uvicorn takes the scheme from its
+    # X-Forwarded-Proto, trusted from FORWARDED_ALLOW_IPS only). deploy/kauko.env sets them.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # The load balancer's health check asks the server itself, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", "^healthz$")
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ill.models import BorrowingRequest
+from ill.models.search import search
 from partners.models import Partner
 
 BR = BorrowingRequest
@@ -46,7 +47,8 @@ QUEUES = {queue.key: queue for queue in [
 
 
 class BorrowingRequestFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Number, title or patron"), method="search")
+    q = django_filters.CharFilter(
+        label=_("Number, title, author, patron, barcode or identifier"), method="search")
     queue = django_filters.ChoiceFilter(
         label=_("Queue"), method="in_queue",
         choices=[(key, queue.label) for key, queue in QUEUES.items()])
@@ -74,16 +76,14 @@ class BorrowingRequestFilter(django_filters.FilterSet):
     def __init__(self, *args, institution, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.institution = institution
         self.filters["partner"].queryset = Partner.objects.filter(institution=institution)
 
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(number__iexact=value) | Q(title__icontains=value)
-            | Q(article_title__icontains=value) | Q(patron__barcode=value)
-            | Q(patron__last_name__iexact=value))
+        return search(queryset, institution=self.institution, value=value)
 
     def in_queue(self, queryset, name, value):
         return queryset.filter(QUEUES[value].q) if value in QUEUES else queryset

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ill.models import LendingRequest
+from ill.models.search import search
 from partners.models import Partner
 
 LR = LendingRequest
@@ -47,7 +48,8 @@ QUEUES = {queue.key: queue for queue in [
 
 
 class LendingRequestFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Number, partner's id or title"), method="search")
+    q = django_filters.CharFilter(
+        label=_("Number, partner's id, title, author, barcode or identifier"), method="search")
     queue = django_filters.ChoiceFilter(
         label=_("Queue"), method="in_queue",
         choices=[(key, queue.label) for key, queue in QUEUES.items()])
@@ -75,14 +77,14 @@ class LendingRequestFilter(django_filters.FilterSet):
     def __init__(self, *args, institution, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.institution = institution
         self.filters["partner"].queryset = Partner.objects.filter(institution=institution)
 
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(number__iexact=value) | Q(partner_request_id=value)
-                               | Q(title__icontains=value))
+        return search(queryset, institution=self.institution, value=value)
 
     def in_queue(self, queryset, name, value):
         return queryset.filter(QUEUES[value].q) if value in QUEUES else queryset

@@ -15,10 +15,12 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from ill.models.requests import Citation, RequestRecord
+from ill.models.search import CITATION_SEARCH_FIELDS, Searchable
 from kauko.models import InstitutionScoped
 
 
-class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, RequestRecord):
+class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, RequestRecord,
+                       Searchable):
     # What staff read for each transition (refusals, the state diagram).
     TRANSITION_LABELS = {
         "make_ready": _("Mark ready to be sent"),
@@ -172,7 +174,28 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, R
                          name="borrowing_delivered_idx"),
             models.Index(fields=["institution", "received_at"],
                          name="borrowing_received_idx"),
+            models.Index(fields=["institution", "partner_item_barcode"],
+                         name="borrowing_partner_barcode_idx"),
         ]
+
+    # Search (ill/models/search.py): what the search text is made of, and the exact matches.
+    SEARCH_FIELDS = (*CITATION_SEARCH_FIELDS, "patron_id", "partner_item_barcode")
+
+    def search_parts(self) -> list:
+        patron = self.patron if self.patron_id else None
+        names = [patron.first_name, patron.last_name, patron.barcode] if patron else []
+        return [*super().search_parts()[:len(CITATION_SEARCH_FIELDS)], *names,
+                self.partner_item_barcode]
+
+    @classmethod
+    def exact_search_q(cls, *, value: str, patron_ids: list, item_ids: list) -> models.Q:
+        """The number, the id a partner was sent (each rota attempt's), the patron's card,
+        the partner's barcode or a barcode of the temporary item."""
+        attempts = list(RotaEntry.objects.filter(attempt_id=value)
+                        .values_list("request_id", flat=True)[:100])
+        return (models.Q(number__in={value, value.upper()})
+                | models.Q(partner_item_barcode=value) | models.Q(pk__in=attempts)
+                | models.Q(patron_id__in=patron_ids) | models.Q(temporary_item_id__in=item_ids))
 
     def __str__(self):
         return f"{self.number} {self.title}"

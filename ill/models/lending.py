@@ -15,10 +15,12 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from ill.models.requests import Citation, RequestRecord
+from ill.models.search import CITATION_SEARCH_FIELDS, Searchable
 from kauko.models import InstitutionScoped
 
 
-class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, RequestRecord):
+class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, RequestRecord,
+                     Searchable):
     # What staff read for each transition (refusals, the state diagram).
     TRANSITION_LABELS = {
         "locate_item": _("Locate the item"),
@@ -177,7 +179,21 @@ class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, Req
             models.Index(fields=["institution", "due_date"], name="lending_due_idx"),
             # Statistics (reports/): shipped in a date range (billing, turnaround).
             models.Index(fields=["institution", "shipped_at"], name="lending_shipped_idx"),
+            models.Index(fields=["institution", "partner_request_id"],
+                         name="lending_partner_request_idx"),
+            # The list's "needs attention" count: few rows, found without reading the table.
+            models.Index(fields=["institution"], condition=Q(needs_attention=True),
+                         name="lending_attention_idx"),
         ]
+
+    # Search (ill/models/search.py): what the search text is made of, and the exact matches.
+    SEARCH_FIELDS = (*CITATION_SEARCH_FIELDS, "partner_request_id")
+
+    @classmethod
+    def exact_search_q(cls, *, value: str, patron_ids: list, item_ids: list) -> Q:
+        """The number, the partner's request id or a barcode of our item."""
+        return (Q(number__in={value, value.upper()}) | Q(partner_request_id=value)
+                | Q(item_id__in=item_ids))
 
     def __str__(self):
         return f"{self.number} {self.title}"

@@ -4,7 +4,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1/kauko_bench \\
     CELERY_BROKER_URL=redis://127.0.0.1:6379/0 python manage.py bench_iso18626
 
-Inbound: gunicorn with 2 workers serves the endpoint; a mix of requesting- and supplying-
+Inbound: the production server (2 workers; `--server sync` or `both` for the
+synchronous gunicorn workers used before it) serves the endpoint; a mix of requesting- and supplying-
 agency notifications and status requests on existing requests is posted by several client
 threads (each message distinct, prepared before the clock starts). Prints messages/s and
 the latency median and p99. Outbound: messages to the mock peer are queued in the outbox,
@@ -57,7 +58,22 @@ def _production_like_env() -> dict[str, str]:
            f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}")
     return {**os.environ, "DATABASE_URL": url, "DEBUG": "0",
             "SECRET_KEY": "bench-only-not-secret", "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "600"}
+            "LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "600",
+            "SECURE_SSL_REDIRECT": "0"}  # no TLS front here: answer, do not redirect
+
+
+# The servers `--server` compares: production's (deploy/gunicorn.conf.py: uvicorn workers
+# on config.asgi, pooled connections) and the synchronous gunicorn workers used before it.
+SERVERS = {
+    "production": lambda opts, port: (
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
+         "--log-level", "warning"],
+        {"KAUKO_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(opts["workers"]),
+         "GUNICORN_ACCESS_LOG": "", "DATABASE_POOL": "true"}),
+    "sync": lambda opts, port: (
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w",
+         str(opts["workers"]), "-b", f"127.0.0.1:{port}", "--log-level", "warning"], {}),
+}
 
 
 def _free_port() -> int:
@@ -121,13 +137,23 @@ class Command(BaseCommand):
                                  "figure); prefork: as `make worker` starts it, one process "
                                  "per core.")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers.")
+        parser.add_argument("--server", choices=[*SERVERS, "both"], default="production",
+                            help="Which server answers inbound messages; both: sync and "
+                                 "production alternately, --rounds times each.")
+        parser.add_argument("--rounds", type=int, default=2,
+                            help="Rounds of each server with --server both.")
 
     def handle(self, *args, **opts):
         if connection.vendor != "postgresql":
             raise CommandError("Point DATABASE_URL at PostgreSQL (a database of its own).")
         world = self._world(opts["requests"])
         try:
-            self._inbound(world, opts)
+            if opts["server"] == "both":
+                for _round in range(opts["rounds"]):
+                    for server in SERVERS:
+                        self._inbound(world, opts, server)
+            else:
+                self._inbound(world, opts, opts["server"])
             if opts["outbound"]:
                 self._outbound(world, opts["outbound"], opts["worker_pool"])
         finally:
@@ -215,14 +241,12 @@ class Command(BaseCommand):
             out.append(iso.build(body, "1.2"))
         return out
 
-    def _inbound(self, world, opts) -> None:
+    def _inbound(self, world, opts, server_name: str = "production") -> None:
         port = _free_port()
         env = _production_like_env()
         env.pop("CELERY_BROKER_URL", None)  # the mix queues nothing; keep the server alone
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w",
-             str(opts["workers"]), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=ROOT, env=env)
+        command, server_env = SERVERS[server_name](opts, port)
+        server = subprocess.Popen(command, cwd=ROOT, env={**env, **server_env})
         try:
             _wait_port(port)
             messages = self._messages(world["rids"], opts["messages"])
@@ -243,7 +267,8 @@ class Command(BaseCommand):
             f"Inbound: {len(messages)} messages in {elapsed:.2f} s = "
             f"{len(messages) / elapsed:.0f} messages/s; latency median "
             f"{statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
-            f"({opts['workers']} gunicorn workers, {opts['clients']} clients, "
+            f"({server_name} server, {opts['workers']} gunicorn workers, "
+            f"{opts['clients']} clients, "
             f"{errors} not OK){cpu}")
 
     def _post_all(self, port: int, messages: list[bytes], clients: int):

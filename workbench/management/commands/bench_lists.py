@@ -40,6 +40,7 @@ from fulfillment.models import (
     TermsOfUse,
 )
 from ill.models import BorrowingRequest, HistoryEntry, LendingRequest
+from ill.models.search import build_search_text
 from kauko import roles
 from kauko.models import Institution, StaffUser
 from partners.models import Partner, WorkflowProfile
@@ -261,17 +262,26 @@ class Command(BaseCommand):
         today = timezone.localdate()
         types = ["loan"] * 6 + ["article"] * 3 + ["chapter"]
 
+        def title(i, side):
+            # One request in 10,000 is about Gödel: the search's "a hit" case.
+            return f"Über Gödel {i}" if i % 10_000 == 0 else f"{side} title {i % 50_000}"
+
         def borrowing():
             n = o["borrowing"]
             for i in range(n):
                 status = statuses[i]
                 at = created(i, n)
                 on_loan = status in BorrowingRequest.ON_LOAN
-                yield rows.row(
-                    id=first + i, institution_id=inst.pk, number=f"{CODE}-B-{i:07d}",
+                p = i % len(patron_ids)
+                number, name = f"{CODE}-B-{i:07d}", title(i, "Borrowed")
+                search_text = build_search_text([
+                    number, name, f"Author {i % 7919}", f"First{p % 997}", f"Last{p % 4999}",
+                    f"BP{p:07d}"])
+                yield rows.row(search_text=search_text,
+                    id=first + i, institution_id=inst.pk, number=number,
                     request_type=types[i % len(types)], patron_id=patron_ids[i % len(
                         patron_ids)], rs_library_id=rs.pk, status=status,
-                    title=f"Borrowed title {i % 50_000}", author=f"Author {i % 7919}",
+                    title=name, author=f"Author {i % 7919}",
                     partner_id=partner_ids[i % len(partner_ids)], pickup_desk_id=desk.pk,
                     patron_due_date=(today + datetime.timedelta(days=rng.randrange(-20, 40))
                                      if on_loan else None),
@@ -294,12 +304,16 @@ class Command(BaseCommand):
                 status = statuses[i]
                 at = created(i, n)
                 away = status in LendingRequest.AWAY
+                number, name = f"{CODE}-L-{i:07d}", title(i, "Lent")
+                search_text = build_search_text([number, name, f"Author {i % 7919}",
+                                                 f"P-{i:07d}"])
                 yield rows.row(
-                    id=first + i, institution_id=inst.pk, number=f"{CODE}-L-{i:07d}",
+                    search_text=search_text,
+                    id=first + i, institution_id=inst.pk, number=number,
                     partner_id=partner_ids[i % len(partner_ids)],
                     partner_request_id=f"P-{i:07d}", rs_library_id=rs.pk, status=status,
                     service_type=services[i % len(services)],
-                    title=f"Lent title {i % 50_000}", author=f"Author {i % 7919}",
+                    title=name, author=f"Author {i % 7919}",
                     item_id=items[i % len(items)].pk if status in with_item else None,
                     due_date=(today + datetime.timedelta(days=rng.randrange(-10, 40))
                               if away else None),
@@ -386,6 +400,29 @@ class Command(BaseCommand):
                 ("all, 200 a page", {"size": 200}),
             ],
         }
+        # Search (issue 17): a hit, a miss, an exact number, a patron's name, a barcode.
+        newest_b = BorrowingRequest.objects.filter(institution=inst).order_by(
+            "-created_at").values_list("number", "patron__first_name", "patron__last_name",
+                                       "patron__barcode").first()
+        newest_l = LendingRequest.objects.filter(institution=inst).order_by(
+            "-created_at").values_list("number", "partner_request_id").first()
+        lent_item = LendingRequest.objects.filter(institution=inst, item__isnull=False).first()
+        item_barcode = (ItemBarcode.objects.filter(item_id=lent_item.item_id)
+                        .values_list("barcode", flat=True).first() if lent_item else "none")
+        cases["ill:borrowing_list"] += [
+            ("search: a hit (godel)", {"q": "godel"}),
+            ("search: a miss (zzyzx)", {"q": "zzyzx"}),
+            ("search: a number", {"q": newest_b[0].lower()}),
+            ("search: a patron's name", {"q": f"{newest_b[1]} {newest_b[2]}"}),
+            ("search: a patron's card", {"q": newest_b[3]}),
+        ]
+        cases["ill:lending_list"] += [
+            ("search: a hit (godel)", {"q": "godel"}),
+            ("search: a miss (zzyzx)", {"q": "zzyzx"}),
+            ("search: a number", {"q": newest_l[0]}),
+            ("search: the partner's request id", {"q": newest_l[1]}),
+            ("search: an item barcode", {"q": item_barcode}),
+        ]
         for name, filters in cases.items():
             self.stdout.write(f"{reverse(name)} (first page)")
             for label, params in filters:
