@@ -190,4 +190,4 @@ def test_the_mock_as_requester(m, iso_live):
             request=fresh(lr), barcode="KAISA-0001", user=m.kaisa_staff
         )
     )
-    wait_until(lambda: m.peer.requested[rid].done, what="the mock saw LoanCompleted")
+    wait_until(lambda: m.peer.requester_state(rid).done, what="the mock saw LoanCompleted")
