@@ -503,6 +503,24 @@ def test_a_notification_is_a_note_but_a_status_ahead_of_ours_is_shown_to_staff(
         assert status in br.attention_reason
 
 
+def test_a_copy_loaned_by_e_mail_without_a_link_waits_for_staff_to_deliver_the_copy(
+        xsd, world, wire, django_capture_on_commit_callbacks):
+    wire.answer = ok_answer
+    with django_capture_on_commit_callbacks(execute=True):
+        br = f.borrowing_request(world.ota, setup=world.ota_setup, patron_=world.patron,
+                                 partners=[world.kaisa_at_ota], request_type="article",
+                                 citation={"title": "Journal", "article_title": "An article"})
+        br = bs.borrowing_request_send(request=br, user=world.ota_staff)
+    # illmock, asked to deliver to our e-mail address: Loaned, sentVia Email, itemId 123456789.
+    _r, conf = post_in(sam(f"{br.number}-1", iso.Status.LOANED,
+                           iso.ReasonForMessage.REQUEST_RESPONSE, item_ids=["123456789"]),
+                       schemas=xsd)
+    assert conf.confirmation_header.message_status == "OK"
+    br = fresh(br)
+    assert br.status == BS.SHIPPED_DIGITAL and br.needs_attention
+    assert "without a link" in br.attention_reason
+
+
 def test_a_copy_completed_without_a_link_waits_for_staff_to_deliver_the_copy(
         xsd, world, wire, client, django_capture_on_commit_callbacks, mailoutbox):
     wire.answer = ok_answer
