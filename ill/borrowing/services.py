@@ -31,6 +31,8 @@ from circulation.services import (
     temporary_item_create,
     temporary_item_describe,
     temporary_item_place,
+    temporary_item_recall,
+    temporary_item_release,
     temporary_item_remove,
     temporary_item_retire,
     temporary_item_to_pickup,
@@ -185,7 +187,10 @@ def _temporary_record(request: BorrowingRequest) -> dict:
 
 
 def _remove_temporary_records(request: BorrowingRequest) -> None:
-    """Cancelling cleans up: the hold is cancelled, the hidden record goes away."""
+    """Cancelling cleans up: the hold is cancelled, its transits end, the hidden record
+    goes away."""
+    if request.temporary_item_id:  # the hold is left to temporary_item_remove
+        temporary_item_release(item_id=request.temporary_item_id, hold_id=None)
     if temporary_item_remove(item=request.temporary_item, hold=request.hold):
         request.temporary_item = None
         request.hold = None
@@ -556,6 +561,8 @@ def _send_to_pickup(request, user, not_for_loan: str = "") -> None:
 def borrowing_request_return_to_partner(*, request, user=None, version=None,
                                         source=Source.STAFF):
     def apply(r):
+        # Also straight after receiving: the hold and the transit to the desk end.
+        _release_desk(r, _("Returned to the partner."))
         if r.temporary_item_id:
             item_set_status(item=item_lock(item_id=r.temporary_item_id),
                             status=Item.Status.WITH_PARTNER)
@@ -576,8 +583,16 @@ def borrowing_request_complete(*, request, user=None, version=None, source=Sourc
 
 def _retire_temporary_item(request) -> None:
     """The borrowed item is gone for good: hide it from every shelf and list."""
+    _release_desk(request, _("The request is completed."))
     if request.temporary_item_id:
         temporary_item_retire(item_id=request.temporary_item_id)
+
+
+def _release_desk(request, note: str) -> None:
+    """The request is done with the desk: its hold closes and its transits end."""
+    if request.temporary_item_id or request.hold_id:
+        temporary_item_release(item_id=request.temporary_item_id, hold_id=request.hold_id,
+                               note=note)
 
 
 def borrowing_request_reactivate(*, request, user, version=None, note=""):
@@ -591,6 +606,7 @@ def borrowing_request_report(*, request, what: str, user, version=None, note="")
 
     def apply(r):
         item = None
+        _release_desk(r, _("The item is lost.") if what == "lost" else _("The item is damaged."))
         if r.temporary_item_id:
             item = item_set_status(item=item_lock(item_id=r.temporary_item_id),
                                    status=Item.Status.LOST if what == "lost"
@@ -843,7 +859,14 @@ def borrowing_request_recalled(*, request, new_due_date=None, user=None, version
             r.patron_due_date = _patron_due_date(r, new_due_date)
             _sync_loan_due_date(r)
         r.needs_attention = True
-        r.attention_reason = _("Recalled by the partner: get the item back from the patron.")
+        off_shelf = bool(r.temporary_item_id) and temporary_item_recall(
+            item_id=r.temporary_item_id, hold_id=r.hold_id,
+            note=_("Recalled by the partner (request %(number)s): back to the resource "
+                   "sharing office.") % {"number": r.number})
+        r.attention_reason = (
+            _("Recalled by the partner: the pickup desk sends the item back to the RS "
+              "office; return it to the partner when it comes.") if off_shelf
+            else _("Recalled by the partner: get the item back from the patron."))
 
     return change_state(request=request, transition="recall", user=user, source=source,
                         version=version, apply=apply, note=note or (
