@@ -117,7 +117,7 @@ def requesting_agency_info(request: BorrowingRequest) -> iso.RequestingAgencyInf
 
 
 def build_request(request: BorrowingRequest, attempt_id: str, *, retry_of: str = "",
-                  note: str = "") -> iso.Request:
+                  note: str = "", record_id: str = "") -> iso.Request:
     item_ids = [iso.BibliographicItemId(code=code, identifier=value)
                 for code, value in (("ISBN", request.isbn), ("ISSN", request.issn)) if value]
     record_ids = [iso.BibliographicRecordId(code=code, identifier=value)
@@ -128,7 +128,8 @@ def build_request(request: BorrowingRequest, attempt_id: str, *, retry_of: str =
     return iso.Request(
         header=_requester_header(request, attempt_id),
         bibliographic_info=iso.BibliographicInfo(
-            title=request.title, author=request.author or None,
+            supplier_unique_record_id=record_id or None, title=request.title,
+            author=request.author or None,
             edition=request.edition or None,
             title_of_component=request.article_title or None,
             author_of_component=request.article_author or None,
@@ -149,7 +150,8 @@ def build_request(request: BorrowingRequest, attempt_id: str, *, retry_of: str =
         requested_delivery_info=requested_delivery(request),
         requesting_agency_info=requesting_agency_info(request),
         billing_info=(iso.BillingInfo(maximum_costs=iso.Costs(
-            currency_code="EUR", monetary_value=request.max_cost))
+            currency_code=request.max_cost_currency or "EUR",
+            monetary_value=request.max_cost))
             if request.max_cost is not None else None),
     )
 
@@ -187,7 +189,7 @@ def borrowing_event(*, request, event: str, user=None, **data) -> OutboxMessage 
         if entry is None:
             raise ValueError("no asked rota entry to send the request as")
         body = build_request(request, entry.attempt_id, retry_of=data.get("retry_of", ""),
-                             note=note)
+                             note=note, record_id=data.get("record_id", ""))
         return queue(request=request, partner=partner, body=body)
     entry = latest_attempt(request)
     attempt_id = entry.attempt_id if entry else request.number

@@ -813,9 +813,16 @@ def borrowing_request_partner_note(*, request, note: str, user=None, version=Non
         apply=lambda r: borrowing_event(request=r, event="notification", user=user, note=note))
 
 
-def borrowing_request_retry(*, request, user=None, version=None, note=""):
+def borrowing_request_retry(*, request, user=None, version=None, note="",
+                            max_cost: Decimal | None = None, currency: str = "",
+                            item_id: str = ""):
     """The partner said "retry possible": ask it again (requestType Retry) under a new id,
-    so its answers to the old one are told apart."""
+    so its answers to the old one are told apart. `max_cost` (in `currency`, default the
+    request's) raises what we pay, e.g. to the cost the partner offered; `item_id` is the
+    partner's id of what to send (its suggestion when the citation was not found)."""
+    currency = (currency or "").strip().upper()
+    if currency and (len(currency) != 3 or not currency.isalpha()):
+        raise WorkflowError(_("A currency is a three-letter ISO 4217 code, e.g. EUR."))
     if request.status not in BorrowingRequest.AT_PARTNER or not request.partner.is_iso:
         raise WorkflowError(_("Only a request waiting at an ISO 18626 partner can be retried."))
     if not retry_offered(request):
@@ -833,7 +840,12 @@ def borrowing_request_retry(*, request, user=None, version=None, note=""):
                                                      outcome=RotaEntry.Outcome.ASKED)
         r.needs_attention = False
         r.attention_reason = ""
-        borrowing_event(request=r, event="retry", user=user, retry_of=previous, note=note)
+        if max_cost is not None:
+            r.max_cost = max_cost
+        if currency:
+            r.max_cost_currency = currency
+        borrowing_event(request=r, event="retry", user=user, retry_of=previous, note=note,
+                        record_id=item_id.strip())
 
     return update_fields(request=request, user=user, version=version, action="iso_retry",
                          apply=apply, note=note or _("Asked the partner again (retry)."))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.borrowing import services as bs
+from ill.borrowing.selectors import offer_of
 from ill.inbound.common import (
     ET,
     PARTNER,
@@ -209,10 +210,10 @@ def _apply_sam(body: iso.SupplyingAgencyMessage, stored, request) -> None:  # no
     elif status == St.RETRY_POSSIBLE:
         if current not in BR.AT_PARTNER:
             _does_not_fit(request, status)
-        why = ", ".join(p for p in (str(info.reason_retry or ""), note) if p)
+        why = offer_of(body).describe()
         message_on(request, stored, _("Retry possible: %(why)s") % {"why": why})
         flag(request=request, reason=_("The partner offers a retry (%(why)s): retry or give up.") % {
-            "why": why or "–"})
+            "why": why})
     elif status == St.UNFILLED:
         if current not in BR.AT_PARTNER:
             _does_not_fit(request, status)
