@@ -813,6 +813,20 @@ def borrowing_request_partner_note(*, request, note: str, user=None, version=Non
         apply=lambda r: borrowing_event(request=r, event="notification", user=user, note=note))
 
 
+def borrowing_request_status_request(*, request, user=None, version=None):
+    """Ask the partner where the request stands (ISO 18626 StatusRequest); its answer, a
+    StatusRequestResponse, lands in the history."""
+    if not (request.partner_id and request.partner.is_iso) or latest_attempt(request) is None:
+        raise WorkflowError(_("Only a request sent to an ISO 18626 partner can be asked "
+                              "about."))
+    if request.is_final:
+        raise WorkflowError(_("The request is closed: there is nothing to ask."))
+    return update_fields(
+        request=request, user=user, version=version, action="status_request",
+        note=_("Asked the partner for the request's status."),
+        apply=lambda r: borrowing_event(request=r, event="status_request", user=user))
+
+
 def borrowing_request_retry(*, request, user=None, version=None, note="",
                             max_cost: Decimal | None = None, currency: str = "",
                             item_id: str = ""):
