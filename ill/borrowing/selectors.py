@@ -66,6 +66,23 @@ def current_attempt_id(request: BorrowingRequest) -> str:
     return entry.attempt_id if entry else ""
 
 
+#: A partner's last word after which it holds no transaction to cancel (illmock forgets
+#: the request then: a Cancel would be confirmed and ignored, never answered).
+LET_GO = ("LoanCompleted", "CompletedWithoutReturn", "RetryPossible", "Unfilled",
+          "Cancelled")
+
+
+def partner_let_go(request) -> bool:
+    """Whether the partner's latest message, since we last sent the request (a retry is a
+    new one), closed its side of it."""
+    messages = IsoMessage.objects.filter(borrowing_request=request)
+    asked = (messages.filter(direction=IsoMessage.Direction.OUT, kind="request")
+             .order_by("-id").values_list("id", flat=True).first())
+    latest = (messages.filter(direction=IsoMessage.Direction.IN, id__gt=asked or 0)
+              .order_by("-id").values_list("status", flat=True).first())
+    return latest in LET_GO
+
+
 def retry_offered(request) -> bool:
     """Whether the partner's latest word on the request is a RetryPossible: only then is a
     retry (a new request under a new id) something it asked for."""

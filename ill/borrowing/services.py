@@ -51,6 +51,7 @@ from ill.borrowing.messages import borrowing_event, latest_attempt, new_attempt_
 from ill.borrowing.selectors import (
     current_attempt_id,
     library_use_only_condition,
+    partner_let_go,
     retry_offered,
     temporary_item_rule_for,
 )
@@ -698,10 +699,15 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
     first: the request waits for its answer."""
     if not reason.strip():
         raise WorkflowError(_("Give a reason for cancelling."))
-    never_taken = (request.status in BR.AT_PARTNER and request.partner_id
-                   and request.partner.is_iso and not partner_holds_request(
-                       request=request, attempt_id=current_attempt_id(request)))
-    if request.status in BR.AT_PARTNER and request.uses("cancel_response") and not never_taken:
+    at_iso_partner = (request.status in BR.AT_PARTNER and request.partner_id
+                      and request.partner.is_iso)
+    never_taken = at_iso_partner and not partner_holds_request(
+        request=request, attempt_id=current_attempt_id(request))
+    # The partner closed its side (LoanCompleted before sending, a RetryPossible): nothing
+    # there to cancel either.
+    let_go = at_iso_partner and not never_taken and partner_let_go(request)
+    if (request.status in BR.AT_PARTNER and request.uses("cancel_response") and not never_taken
+            and not let_go):
         def ask(r):
             r.reason = reason
             tell_partner(r, "cancel", user)
@@ -713,9 +719,9 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
 
     def apply(r):
         r.reason = reason
-        if never_taken:
-            # The partner refused or never got our request: nothing to ask it to cancel,
-            # and what still waits in the outbox must not reach it after we closed.
+        if never_taken or let_go:
+            # The partner refused, never got or closed our request: nothing to ask it to
+            # cancel, and what still waits in the outbox must not reach it after we closed.
             withdraw(request=r)
         elif r.previous_status in BR.AT_PARTNER:
             tell_partner(r, "cancel", user)
@@ -729,9 +735,10 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
     return change_state(request=request,
                         transition="cancel_by_patron" if by_patron else "cancel_by_staff",
                         user=user, version=version, apply=apply, source=source,
-                        note=reason if not never_taken else _(
-                            "%(reason)s (The partner never took the request: cancelled at "
-                            "once.)") % {"reason": reason})
+                        note=_("%(reason)s (The partner never took the request: "
+                               "cancelled at once.)") % {"reason": reason} if never_taken
+                        else _("%(reason)s (The partner had closed the request: cancelled "
+                               "at once.)") % {"reason": reason} if let_go else reason)
 
 
 def borrowing_request_cancel_answer(*, request, cancelled: bool, user=None, version=None,
