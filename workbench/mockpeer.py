@@ -182,8 +182,11 @@ class _Requested:
 class MockPeer:
     def __init__(self, *, peer_url: str = "", host: str = "127.0.0.1", port: int = 0,
                  delay: float = 0.05, agency: tuple[str, str] = ("ISIL", "MOCK"),
-                 version: str = "1.2", echo=None):
+                 version: str = "1.2", echo=None, confirm_any_sam: bool = False):
         self.peer_url = peer_url
+        # illmock answers a SAM for a request it never made with ERROR; a benchmark that
+        # posts SAMs for its own requests wants them confirmed OK.
+        self.confirm_any_sam = confirm_any_sam
         # Called with each log line as it happens (the command prints them).
         self.echo = echo
         self.delay = delay
@@ -291,7 +294,7 @@ class MockPeer:
                 return self._error(message, problem)
             with self.lock:
                 ours = body.header.requesting_agency_request_id in self.requested
-            if not ours:
+            if not ours and not self.confirm_any_sam:
                 return self._error(message, "non-existing RequestingAgencyRequestId")
             # Its reactions are decided now, in the order the messages come.
             self._on_sam(body, message.version)

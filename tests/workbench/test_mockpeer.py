@@ -243,3 +243,17 @@ def test_the_requester_stops_when_the_confirmation_does_not_echo_the_action(pair
     assert requester.wait_for(lambda p: any("did not receive action" in t for _d, t in p.log))
     assert rams(supplier) == ["Received"]
     assert not requester.requester_state(rid).done
+
+
+def test_the_benchmark_s_peer_confirms_any_sam():
+    peer = MockPeer(delay=0.01, confirm_any_sam=True)
+    try:
+        _status, body, _ = peer.handle(iso.build(iso.SupplyingAgencyMessage(
+            header=_header("BENCH-1"),
+            message_info=iso.MessageInfo(reason_for_message=R.NOTIFICATION, note="out 1"),
+            status_info=iso.StatusInfo(status=St.LOANED,
+                                       last_change=datetime.datetime.now(datetime.UTC))),
+            "1.2"))
+        assert iso.parse(body).body.is_ok
+    finally:
+        peer.server.server_close()
