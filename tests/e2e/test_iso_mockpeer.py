@@ -254,6 +254,24 @@ def desk_is_clear(br) -> bool:
     return act(check)
 
 
+@pytest.mark.parametrize("scenario, steps, kw", [
+    ("WILLSUPPLY_LOANED", returned_at_once, {}),
+    ("RETRY:COST_LOANED", retried, {}),
+    ("COMPLETED", copy_without_link, COPY),
+], ids=["loan", "retry-cost", "copy"])
+def test_a_2021_partner_ends_in_step_too(m, scenario, steps, kw):
+    act(lambda: type(m.mock_at_ota).objects.filter(pk=m.mock_at_ota.pk).update(
+        iso_version="2021"))
+    br = ask(m, scenario, **kw)
+    steps(m, br)
+    br = fresh(br)
+    assert br.is_final and not br.needs_attention, (br.status, br.attention_reason)
+    assert nothing_queued(borrowing_request=br) and desk_is_clear(br)
+    assert m.peer.wait_for(lambda p: not p.supplied, timeout=3)
+    versions = act(lambda: set(br.iso_messages.values_list("direction", "version")))
+    assert versions == {("in", "2021"), ("out", "2021")}
+
+
 # --- the mock borrows, Kauko supplies ---------------------------------------------------------
 
 
