@@ -165,7 +165,7 @@ def refused(m, br):
 
 def undeliverable(m, br):
     """HTTP 500 every time: retried, then flagged; cancelling is immediate."""
-    wait_until(flagged(br, "2 attempts"), timeout=25, what="retries spent")
+    wait_until(flagged(br, "2 attempts"), timeout=45, what="retries spent")
     assert act(lambda: OutboxMessage.objects.get(borrowing_request=br)).state == OB.FAILED
     cancel(m, br)
 
