@@ -12,7 +12,7 @@ import datetime
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from circulation import services as desk
 from circulation.models import Hold, Loan, Transit
@@ -40,6 +40,13 @@ def fresh(r):
 @pytest.fixture
 def m(iso_live, take_turns, settings):
     settings.ISO18626_MAX_ATTEMPTS = 2
+    # The flags are read in English below, also when the outbox runs in this thread after
+    # a test that left another language active.
+    with translation.override("en"):
+        yield from _world(iso_live)
+
+
+def _world(iso_live):
     world = make_world()
     peer = MockPeer(peer_url=f"{iso_live.url}/iso18626", delay=0.05).start()
     world.peer = peer

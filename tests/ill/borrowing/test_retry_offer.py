@@ -37,7 +37,8 @@ def offer(br, *, reason, costs=(), retry_after=None, item_ids=(), conditions=(),
     body = iso.SupplyingAgencyMessage(
         header=iso.Header(supplying_agency_id=iso.AgencyId("ISIL", "FI-KAISA"),
                           requesting_agency_id=iso.AgencyId("ISIL", "FI-OTA"),
-                          requesting_agency_request_id=f"{br.number}-1", timestamp=at),
+                          requesting_agency_request_id=br.rota.get(position=1).attempt_id,
+                          timestamp=at),
         message_info=iso.MessageInfo(reason_for_message="RequestResponse", reason_retry=reason),
         status_info=iso.StatusInfo(status="RetryPossible", last_change=NOW),
         retry_info=iso.RetryInfo(

@@ -512,7 +512,7 @@ def test_a_copy_loaned_by_e_mail_without_a_link_waits_for_staff_to_deliver_the_c
                                  citation={"title": "Journal", "article_title": "An article"})
         br = bs.borrowing_request_send(request=br, user=world.ota_staff)
     # illmock, asked to deliver to our e-mail address: Loaned, sentVia Email, itemId 123456789.
-    _r, conf = post_in(sam(f"{br.number}-1", iso.Status.LOANED,
+    _r, conf = post_in(sam(attempt_of(br), iso.Status.LOANED,
                            iso.ReasonForMessage.REQUEST_RESPONSE, item_ids=["123456789"]),
                        schemas=xsd)
     assert conf.confirmation_header.message_status == "OK"
@@ -643,7 +643,7 @@ def test_a_link_in_item_id_is_not_taken_for_the_partners_barcode(xsd, world, sen
 def test_cancelling_after_the_partner_closed_its_side_is_immediate_but_not_after_a_retry(
         xsd, world, wire, sent, django_capture_on_commit_callbacks):
     # illmock's COMPLETED scenario: LoanCompleted as the only answer, then it forgets us.
-    post_in(sam(f"{sent.number}-1", iso.Status.LOAN_COMPLETED,
+    post_in(sam(attempt_of(sent), iso.Status.LOAN_COMPLETED,
                 iso.ReasonForMessage.REQUEST_RESPONSE), schemas=xsd)
     before = len(wire.sent)
     with django_capture_on_commit_callbacks(execute=True):
@@ -655,7 +655,7 @@ def test_cancelling_after_the_partner_closed_its_side_is_immediate_but_not_after
                                 partners=[world.kaisa_at_ota])
     with django_capture_on_commit_callbacks(execute=True):
         other = bs.borrowing_request_send(request=other, user=world.ota_staff)
-    post_in(sam(f"{other.number}-1", iso.Status.RETRY_POSSIBLE,
+    post_in(sam(attempt_of(other), iso.Status.RETRY_POSSIBLE,
                 iso.ReasonForMessage.REQUEST_RESPONSE), schemas=xsd)
     with django_capture_on_commit_callbacks(execute=True):
         bs.borrowing_request_retry(request=fresh(other), user=world.ota_staff)
