@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ill', '0007_report_indexes'),
+        ('ill', '0008_rota_entry_locate'),
     ]
 
     operations = [
