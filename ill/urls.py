@@ -31,4 +31,5 @@ urlpatterns += [
     path("lending/<int:pk>/shipping-slip/", lending_views.lending_shipping_slip,
          name="lending_shipping_slip"),
     path("lending/<int:pk>/<slug:name>/", lending_views.lending_action, name="lending_action"),
+    path("c/<str:token>/", lending_views.lending_copy_download, name="lending_copy_download"),
 ]

@@ -10,7 +10,7 @@ Context names (the code that sends a letter provides exactly these; defaults use
 - `partner` (name, code, email, address = shipping address, return_to_address)
 - `request` (number, title, author, request_type_label, citation_text, pickup_desk (name) or
   None, office_delivery, delivery_address, patron_due_date, partner_due_date, needed_before,
-  max_cost, note_to_partner, condition_text, reason, partner_request_id; lending letters also
+  max_cost, max_cost_currency (borrowing), note_to_partner, condition_text, reason, partner_request_id; lending letters also
   `reply_by`). On the lending side `partner_due_date` is the due date we give the partner.
 - `item` (barcode, title; pull slips also call_number, location, library), `loan` (due_at),
   `hold` (pickup_deadline), `desk` (name), `office_delivery_address` (hold slip, notice)
@@ -52,6 +52,7 @@ def _sample_request(**overrides) -> SimpleNamespace:
         partner_due_date=today + datetime.timedelta(days=28),
         needed_before=today + datetime.timedelta(days=30),
         max_cost=Decimal("20.00"),
+        max_cost_currency="EUR",
         note_to_partner="Please send the print copy if you can.",
         condition_text="Library use only, no photocopying.",
         reason="The item is missing from the shelf.",

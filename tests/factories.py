@@ -115,7 +115,8 @@ def rs_setup(inst, *, ill_terms=None):
     ill_terms = ill_terms or terms(inst, "ILL 28", loan_period_days=28, max_renewals=2,
                                    max_total_loan_days=84, renewal_window_days=7,
                                    auto_renew_patron_groups="STAFF")
-    rs = library(inst, "RS", is_rs_library=True)
+    rs = library(inst, "RS", is_rs_library=True,
+                 address="Interlending, Library Street 1\n90014 Oulu\nFinland")
     fu_in = unit(inst, f"ILLIN{next(_seq)}", rules=[("", "", ill_terms)])
     incoming = location(rs, "ILL-IN", fu_in)
     outgoing = location(rs, "ILL-OUT", fu_in)

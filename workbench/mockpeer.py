@@ -1,28 +1,48 @@
-"""A mock ISO 18626 peer that speaks CrossLink illmock's scenario language.
+"""A mock ISO 18626 peer that behaves like CrossLink's illmock (see ../shared/iso18626/ILLMOCK.md).
 
 As a *supplier* it answers each request as its scenario says. The scenario comes from a
 token ``MOCK:<supplier symbol>:<SCENARIO>`` in the request's note (the symbol must be the
 supplyingAgencyId value the request was sent to) or else from
-``bibliographicInfo/supplierUniqueRecordId``; without either the request is UNFILLED.
+``bibliographicInfo/supplierUniqueRecordId``; without either the request is UNFILLED, and an
+unknown scenario is Unfilled too. The first message has reason RequestResponse, later ones
+StatusChange.
 
-=============================  ==================================================
-LOANED / UNFILLED / WILLSUPPLY  that status
-WILLSUPPLY_LOANED               WillSupply, then Loaned (also _UNFILLED, _RECALLED)
-LOANED_OVERDUE / _RECALLED      Loaned; Overdue / Recalled once the item is Received
-COMPLETED                       CopyCompleted for a copy, LoanCompleted otherwise
-ERROR                           an ERROR confirmation (UnrecognisedDataValue)
-HTTP-ERROR-400 / -500           a plain HTTP 400 / 500
-RETRY:COND_X, RETRY:COST_X,     RetryPossible (LoanCondition / CostExceedsMaxCost /
-RETRY:ONLOAN_X                  OnLoan); a Retry request then gets scenario X
-=============================  ==================================================
+===============================  ==================================================
+LOANED / UNFILLED / WILLSUPPLY    that status
+WILLSUPPLY_LOANED                 WillSupply, then Loaned (also _UNFILLED, _RECALLED, _OVERDUE)
+LOANED_OVERDUE / _RECALLED        Loaned; Overdue / Recalled once the item is Received
+COMPLETED                         CopyCompleted (no deliveryInfo) for a copy, LoanCompleted
+                                  otherwise: the first and only message
+ERROR                             an ERROR confirmation (UnrecognisedDataValue "MOCK ERROR")
+HTTP-ERROR-400 / -500             a plain HTTP 400 / 500
+RETRY:COND_X                      RetryPossible LoanCondition, loanCondition NoReproduction
+RETRY:COST_X                      RetryPossible CostExceedsMaxCost (also as reasonUnfilled),
+                                  offeredCosts 35 USD
+RETRY:ONLOAN_X                    RetryPossible OnLoan, retryAfter now
+RETRY:NOTFOUNDASCITED_X           RetryPossible NotFoundAsCited, deliveryInfo/itemId 123456789
+                                  (a Retry request then runs scenario X)
+===============================  ==================================================
 
-It reacts to the requester like illmock: Cancel gets CancelResponse Y (N once loaned),
-Renew gets RenewResponse Y, Received triggers the pending Overdue / Recalled, and
-ShippedReturn gets LoanCompleted.
+Loaned is delivered by Mail (itemId ``123456789``) when a physical address ranks first in
+the request's requestedDeliveryInfo, by Email / FTP for such electronic addresses, else by
+URL (itemId ``http://example.com/123456789``, format PDF) -- even for a loan. Every
+deliveryInfo has Go's zero dateSent. Any RAM is confirmed OK with its action echoed, also
+for a transaction it does not hold (then ignored); Cancel gets CancelResponse Y (N once
+loaned), Renew gets RenewResponse Y Loaned without a due date, Received triggers the pending
+Overdue / Recalled, and ShippedReturn gets LoanCompleted. A request id already in progress
+is answered ERROR.
 
-As a *requester* (`send_request`) it asks a supplier, confirms what comes back, sends
-Received when the item is loaned and ShippedReturn after; the note tokens ``#CANCEL#`` and
-``#RENEW#`` make it cancel after WillSupply or renew once before returning.
+As a *requester* (`send_request`, or a request posted with requestSubType PatronRequest) it
+asks a supplier and follows its answers: Loaned → Received, then (once the confirmation
+echoes the action) ShippedReturn; RetryPossible → a Retry request under a new id (with the
+offered cost as its maximum); terminal statuses end the flow; a Notification is ignored.
+A note that is exactly one of these flags changes that:
+
+``#CANCEL#``  Cancel on the first answer;      ``#RENEW#``  Renew on Overdue, ShippedReturn
+``#RECALL#``  no ShippedReturn until Recalled;               once the Renew is confirmed;
+``#RETRYKEEPID#``  the Retry keeps the id;     ``#RETRYBIBID:V#``  the Retry asks for record V.
+
+A SAM for an id it does not hold is answered ERROR ``non-existing RequestingAgencyRequestId``.
 
 Standard library + the codec only; `MockPeer(...).start()` serves on a free port in a
 thread (tests), `python manage.py iso18626_mockpeer` in the foreground.
@@ -31,6 +51,7 @@ thread (tests), `python manage.py iso18626_mockpeer` in the foreground.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime
 import itertools
 import logging
@@ -60,10 +81,21 @@ SCENARIOS = {
     "RETRY:COST": [St.RETRY_POSSIBLE],
     "RETRY:ONLOAN": [St.RETRY_POSSIBLE],
     "RETRY:COND": [St.RETRY_POSSIBLE],
+    "RETRY:NOTFOUNDASCITED": [St.RETRY_POSSIBLE],
 }
 REASON_RETRY = {"RETRY:COST": "CostExceedsMaxCost", "RETRY:ONLOAN": "OnLoan",
-                "RETRY:COND": "LoanCondition"}
+                "RETRY:COND": "LoanCondition", "RETRY:NOTFOUNDASCITED": "NotFoundAsCited"}
 TERMINAL = {St.LOAN_COMPLETED, St.UNFILLED, St.RETRY_POSSIBLE, St.COPY_COMPLETED}
+#: Go's zero time.Time: illmock never sets deliveryInfo/dateSent.
+GO_ZERO = datetime.datetime(1, 1, 1, tzinfo=datetime.UTC)
+#: What illmock sends per delivery method: (itemId, deliveredFormat for a loan / a copy).
+DELIVERY = {
+    "URL": ("http://example.com/123456789", "PDF", "PDF"),
+    "Email": ("123456789", "PDF", "PDF"),
+    "FTP": ("ftp://ftp.example.com/1234567889", "PDF", "PDF"),
+    "Mail": ("123456789", "Printed", "PaperCopy"),
+}
+FLAGS = ("#CANCEL#", "#RENEW#", "#RECALL#", "#RETRYKEEPID#")
 
 
 def scenario_for(request: iso.Request) -> str:
@@ -94,12 +126,30 @@ def scenario_for(request: iso.Request) -> str:
     return head
 
 
+def delivery_method_for(request: iso.Request) -> str:
+    """illmock's delivery method: that of the first-ranked usable requested address."""
+    method, best = "URL", None
+    for info in request.requested_delivery_info:
+        order = info.sort_order if info.sort_order is not None else 0
+        if best is not None and order >= best:
+            continue
+        address = info.address
+        if isinstance(address, iso.PhysicalAddress) and address.line1:
+            method, best = "Mail", order
+        elif isinstance(address, iso.ElectronicAddress):
+            kind = str(address.electronic_address_type)
+            if kind in ("Email", "FTP"):
+                method, best = kind, order
+    return method
+
+
 @dataclass
 class _Supplied:
     header: iso.Header
     version: str
     url: str
     copy: bool
+    delivery: str = "URL"
     overdue: bool = False
     recalled: bool = False
     loaned: bool = False
@@ -114,26 +164,44 @@ class _Requested:
     version: str
     url: str
     note: str
-    renewed: bool = False
+    request: iso.Request | None = None
+    cancel: bool = False
+    renew: bool = False
+    recall: bool = False
+    retry_keep_id: bool = False
+    retry_bib_id: str = ""
+    received: bool = False
     done: bool = False
+    #: Every id the request went by (a Retry gets a new one unless #RETRYKEEPID#).
+    ids: list = field(default_factory=list)
     statuses: list = field(default_factory=list)
+    #: Actions sent and confirmed with the action echoed.
+    actions: list = field(default_factory=list)
 
 
 class MockPeer:
     def __init__(self, *, peer_url: str = "", host: str = "127.0.0.1", port: int = 0,
                  delay: float = 0.05, agency: tuple[str, str] = ("ISIL", "MOCK"),
-                 version: str = "1.2", echo=None):
+                 version: str = "1.2", echo=None, confirm_any_sam: bool = False):
         self.peer_url = peer_url
+        # illmock answers a SAM for a request it never made with ERROR; a benchmark that
+        # posts SAMs for its own requests wants them confirmed OK.
+        self.confirm_any_sam = confirm_any_sam
         # Called with each log line as it happens (the command prints them).
         self.echo = echo
         self.delay = delay
         self.agency = iso.AgencyId(agency[0], agency[1])
         self.version = version
         self.supplied: dict[str, _Supplied] = {}
+        # Requests it asked for and still follows, by their current id (illmock's state) ...
         self.requested: dict[str, _Requested] = {}
+        # ... and all it ever made, by their first id (for tests and the log).
+        self.requests_made: dict[str, _Requested] = {}
         # (direction, summary) of the latest messages: a mock left running for days must
         # not grow without end.
         self.log: collections.deque[tuple[str, str]] = collections.deque(maxlen=1000)
+        # (direction, message body) likewise, for tests that look inside.
+        self.bodies: collections.deque[tuple[str, object]] = collections.deque(maxlen=1000)
         self.lock = threading.RLock()
         self._post_lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -211,14 +279,25 @@ class MockPeer:
         body = message.body
         self._log("in", body)
         if isinstance(body, iso.Request):
+            subtypes = body.service_info.request_sub_types if body.service_info else []
+            if iso.RequestSubType.PATRON_REQUEST in subtypes:
+                return self._on_patron_request(message)
             return self._on_request(message)
         if isinstance(body, iso.RequestingAgencyMessage):
-            self._later(self._on_ram, body, message.version)
+            if problem := self._invalid_header(body.header):
+                return self._error(message, problem)
+            # Confirmed OK (action echoed) also when it holds no such transaction: then
+            # nothing more happens.
+            self._later(self._on_ram, body, message.version, share=0.3)
         elif isinstance(body, iso.SupplyingAgencyMessage):
-            with self.lock:  # a thread only for a request it asked for and may react to
+            if problem := self._invalid_header(body.header):
+                return self._error(message, problem)
+            with self.lock:
                 ours = body.header.requesting_agency_request_id in self.requested
-            if ours:
-                self._later(self._on_sam, body, message.version)
+            if not ours and not self.confirm_any_sam:
+                return self._error(message, "non-existing RequestingAgencyRequestId")
+            # Its reactions are decided now, in the order the messages come.
+            self._on_sam(body, message.version)
         else:
             return 400, b"confirmations are not posted", "text/plain"
         return 200, iso.build(iso.confirmation_for(message), message.version), "application/xml"
@@ -228,8 +307,21 @@ class MockPeer:
                                           header.requesting_agency_id,
                                           header.requesting_agency_request_id))
 
+    @staticmethod
+    def _invalid_header(header: iso.Header) -> str:
+        """illmock's header check: the ids it keys its state on must be there."""
+        if not header.requesting_agency_request_id:
+            return "requestingAgencyRequestId cannot be empty"
+        for name, agency in (("requestingAgencyId", header.requesting_agency_id),
+                             ("supplyingAgencyId", header.supplying_agency_id)):
+            if agency is None or not agency.value:
+                return f"{name}/agencyIdValue cannot be empty"
+        return ""
+
     def _on_request(self, message: iso.Message):
         request: iso.Request = message.body
+        if problem := self._invalid_header(request.header):
+            return self._error(message, problem)
         key = self._key(request.header)
         with self.lock:
             if key in self.supplied:
@@ -255,6 +347,7 @@ class MockPeer:
                 url = data
                 break
         state = _Supplied(header=request.header, version=message.version, url=url, copy=copy,
+                          delivery=delivery_method_for(request),
                           overdue=scenario.endswith("OVERDUE"),
                           recalled=scenario.endswith("RECALLED"),
                           reason_retry=REASON_RETRY.get(scenario, ""),
@@ -285,24 +378,23 @@ class MockPeer:
         if status == St.RETRY_POSSIBLE:
             info.reason_retry = state.reason_retry
             if state.reason_retry == "CostExceedsMaxCost":
-                info.reason_unfilled = state.reason_retry
+                info.reason_unfilled = state.reason_retry  # illmock does ("bug really")
                 retry = iso.RetryInfo(offered_costs=[iso.Costs(currency_code="USD",
                                                                monetary_value=Decimal(35))])
             elif state.reason_retry == "OnLoan":
                 retry = iso.RetryInfo(retry_after=self._stamp())
-            else:
-                delivery = iso.DeliveryInfo(date_sent=self._stamp(),
-                                            loan_conditions=["NoReproduction"])
+            elif state.reason_retry == "LoanCondition":
+                delivery = iso.DeliveryInfo(date_sent=GO_ZERO, loan_conditions=["NoReproduction"])
+            elif state.reason_retry == "NotFoundAsCited":
+                delivery = iso.DeliveryInfo(date_sent=GO_ZERO, item_ids=["123456789"])
         elif status == St.LOANED:
             state.loaned = True
             status_info.due_date = self._stamp() + datetime.timedelta(days=14)
-            item = "http://example.com/123456789" if state.copy else "123456789"
-            delivery = iso.DeliveryInfo(date_sent=self._stamp(), item_ids=[item],
-                                        delivery_method="URL" if state.copy else "Mail")
-        elif status == St.COPY_COMPLETED:
-            delivery = iso.DeliveryInfo(date_sent=self._stamp(),
-                                        url="http://example.com/123456789")
-            info.note = "http://example.com/123456789"
+            item, loan_format, copy_format = DELIVERY[state.delivery]
+            delivery = iso.DeliveryInfo(date_sent=GO_ZERO, item_ids=[item],
+                                        delivery_method=state.delivery,
+                                        item_format=copy_format if state.copy else loan_format)
+        # CopyCompleted (the COMPLETED scenario) carries no deliveryInfo at all.
         if status in TERMINAL:
             with self.lock:
                 self.supplied.pop(key, None)
@@ -363,52 +455,157 @@ class MockPeer:
         rid = request_id or f"MOCKREQ-{int(time.time())}-{next(self._ids)}"
         header = iso.Header(supplying_agency_id=supplier, requesting_agency_id=self.agency,
                             requesting_agency_request_id=rid, timestamp=self._stamp())
-        state = _Requested(header=header, version=version or self.version,
-                           url=url or self.peer_url, note=note)
-        with self.lock:
-            self.requested[rid] = state
         body = iso.Request(
             header=header,
             bibliographic_info=iso.BibliographicInfo(title=title,
                                                      supplier_unique_record_id=record_id),
             service_info=iso.ServiceInfo(request_type=iso.RequestType.NEW,
                                          service_type=service_type, note=note or None))
-        self._post(state.url, body, state.version)
+        self._start_requesting(body, url or self.peer_url, version or self.version)
         return rid
 
-    def send_action(self, rid: str, action: str, note: str = "") -> bool:
+    def requester_state(self, rid: str) -> _Requested:
+        """The request first sent as `rid`, whatever id a retry gave it since."""
         with self.lock:
-            state = self.requested[rid]
+            return self.requests_made[rid]
+
+    def _start_requesting(self, body: iso.Request, url: str, version: str) -> bool:
+        note = (body.service_info.note if body.service_info else None) or ""
+        rid = body.header.requesting_agency_request_id
+        bib_id = ""
+        if note.startswith("#RETRYBIBID:") and note.endswith("#") and len(note) > 13:
+            bib_id = note[len("#RETRYBIBID:"):-1]
+        state = _Requested(header=body.header, version=version, url=url, note=note,
+                           request=body, cancel=note == "#CANCEL#", renew=note == "#RENEW#",
+                           recall=note == "#RECALL#", retry_keep_id=note == "#RETRYKEEPID#",
+                           retry_bib_id=bib_id, ids=[rid])
+        with self.lock:
+            self.requested[rid] = state
+            self.requests_made[rid] = state
+        ok = self._post(url, body, version)
+        if not ok:
+            with self.lock:
+                state.done = True
+        return ok
+
+    def _on_patron_request(self, message: iso.Message):
+        """illmock's requester role: forward the patron's request as an ordinary one."""
+        body: iso.Request = message.body
+        service = body.service_info
+        header = body.header
+        header.requesting_agency_request_id = (header.requesting_agency_request_id
+                                               or f"MOCKREQ-{next(self._ids)}")
+        header.requesting_agency_id = header.requesting_agency_id or self.agency
+        header.timestamp = self._stamp()
+        service.request_sub_types = []
+        url = next((s.supplier_description for s in body.supplier_info
+                    if (s.supplier_description or "").startswith(("http://", "https://"))),
+                   self.peer_url)
+        body.supplier_info = []
+        self._later(self._start_requesting, body, url, message.version)
+        return 200, iso.build(iso.confirmation_for(message), message.version), "application/xml"
+
+    def send_action(self, rid: str, action: str, note: str = "") -> bool:
+        """Send `action` for request `rid`; true when the confirmation echoed the action
+        (illmock goes no further otherwise)."""
+        with self.lock:
+            state = self.requested.get(rid)
+        if state is None:
+            return False
         header = iso.Header(supplying_agency_id=state.header.supplying_agency_id,
-                            requesting_agency_id=self.agency, requesting_agency_request_id=rid,
-                            timestamp=self._stamp())
-        return self._post(state.url, iso.RequestingAgencyMessage(
-            header=header, action=action, note=note or None), state.version)
+                            requesting_agency_id=state.header.requesting_agency_id,
+                            requesting_agency_request_id=rid, timestamp=self._stamp())
+        answer = self._post(state.url, iso.RequestingAgencyMessage(
+            header=header, action=action, note=note or None), state.version, answer=True)
+        if answer is None:
+            return False
+        echoed = getattr(answer.body, "action", None)
+        if echoed is None:
+            self._note("error", f"{rid} did not receive action in confirmation ({action})")
+            return False
+        if str(echoed) != str(action):
+            self._note("error", f"{rid} did not receive same action in confirmation: "
+                                f"{action} / {echoed}")
+            return False
+        with self.lock:
+            state.actions.append(str(action))
+        if action == iso.Action.RECEIVED and not state.renew and not state.recall:
+            self._later(self.send_action, rid, iso.Action.SHIPPED_RETURN)
+        elif action == iso.Action.RENEW:
+            # illmock returns the item without waiting for the RenewResponse.
+            self._later(self.send_action, rid, iso.Action.SHIPPED_RETURN)
+        return True
 
     def _on_sam(self, body: iso.SupplyingAgencyMessage, version: str) -> None:
         rid = body.header.requesting_agency_request_id
         with self.lock:
             state = self.requested.get(rid)
-        if state is None:
-            return
-        status = body.status_info.status
-        reason = body.message_info.reason_for_message
-        with self.lock:
+            if state is None:
+                return
+            status = body.status_info.status
+            reason = body.message_info.reason_for_message
             state.statuses.append((str(reason), str(status or "")))
-        A = iso.Action
-        if status == St.WILL_SUPPLY and "#CANCEL#" in state.note:
-            self.send_action(rid, A.CANCEL)
-        elif status == St.LOANED and reason in (R.REQUEST_RESPONSE, R.STATUS_CHANGE):
-            self.send_action(rid, A.RECEIVED)
-            if "#RENEW#" in state.note and not state.renewed:
-                state.renewed = True
-                self.send_action(rid, A.RENEW)
-            else:
-                self.send_action(rid, A.SHIPPED_RETURN)
-        elif reason == R.RENEW_RESPONSE:
-            self.send_action(rid, A.SHIPPED_RETURN)
-        elif status in (St.LOAN_COMPLETED, St.COPY_COMPLETED, St.UNFILLED, St.CANCELLED):
-            state.done = True
+            if reason == R.NOTIFICATION:
+                return  # illmock ignores notifications
+            if state.cancel:
+                state.cancel = False
+                self._later(self.send_action, rid, iso.Action.CANCEL, share=0.1)
+                return
+            if status == St.LOANED:
+                if not state.received:
+                    state.received = True
+                    self._later(self.send_action, rid, iso.Action.RECEIVED, share=0.1)
+            elif status == St.OVERDUE:
+                if state.renew:
+                    state.renew = False
+                    self._later(self.send_action, rid, iso.Action.RENEW, share=0.1)
+            elif status == St.RECALLED:
+                state.recall = False
+                self._later(self.send_action, rid, iso.Action.SHIPPED_RETURN)
+            elif status in (St.LOAN_COMPLETED, St.COPY_COMPLETED, St.UNFILLED):
+                self._forget(rid, state)
+            elif status == St.CANCELLED and body.message_info.answer_yes_no == iso.YesNo.YES:
+                self._forget(rid, state)
+            elif status == St.RETRY_POSSIBLE:
+                self._retry(rid, state, body)
+
+    def _forget(self, rid: str, state: _Requested) -> None:
+        self.requested.pop(rid, None)
+        state.done = True
+
+    def _retry(self, rid: str, state: _Requested, sam: iso.SupplyingAgencyMessage) -> None:
+        new_id = rid
+        if not state.retry_keep_id:
+            self.requested.pop(rid, None)
+            new_id = f"MOCKREQ-{int(time.time())}-{next(self._ids)}"
+            self.requested[new_id] = state
+            state.ids.append(new_id)
+        old = state.request
+        header = iso.Header(supplying_agency_id=old.header.supplying_agency_id,
+                            requesting_agency_id=old.header.requesting_agency_id,
+                            requesting_agency_request_id=new_id)
+        state.header = header
+        service = dataclasses.replace(old.service_info or iso.ServiceInfo(),
+                                      request_type=iso.RequestType.RETRY,
+                                      requesting_agency_previous_request_id=rid)
+        bib = old.bibliographic_info
+        if state.retry_bib_id:
+            bib = dataclasses.replace(bib, supplier_unique_record_id=state.retry_bib_id)
+        billing = old.billing_info
+        if str(sam.message_info.reason_retry or "") == "CostExceedsMaxCost" and \
+                sam.retry_info and sam.retry_info.offered_costs:
+            billing = iso.BillingInfo(maximum_costs=sam.retry_info.offered_costs[0])
+        retry = iso.Request(header=header, bibliographic_info=bib,
+                            publication_info=old.publication_info, service_info=service,
+                            requested_delivery_info=old.requested_delivery_info,
+                            requesting_agency_info=old.requesting_agency_info,
+                            patron_info=old.patron_info, billing_info=billing)
+
+        def send():
+            header.timestamp = self._stamp()
+            self._post(state.url, retry, state.version)
+
+        self._later(send, share=0.1)
 
     # --- plumbing ----------------------------------------------------------------------------------
 
@@ -422,9 +619,10 @@ class MockPeer:
             self._last_stamp = now
             return now
 
-    def _later(self, fn, *args) -> None:
+    def _later(self, fn, *args, share: float = 1.0) -> None:
+        """Run `fn` in a thread after `share` of the message delay (illmock's timings)."""
         def run():
-            time.sleep(self.delay)
+            time.sleep(self.delay * share)
             try:
                 fn(*args)
             except Exception:  # noqa: BLE001 - a mock must keep serving
@@ -438,6 +636,8 @@ class MockPeer:
         except Exception:  # noqa: BLE001 - outside Django's translation set-up
             text = body.kind.value
         rid = getattr(body.header, "requesting_agency_request_id", "")
+        with self.lock:
+            self.bodies.append((direction, body))
         self._note(direction, f"{rid} {text}")
 
     def _note(self, direction: str, text: str) -> None:
@@ -446,10 +646,11 @@ class MockPeer:
         if self.echo is not None:
             self.echo(f"{direction:>5} {text}")
 
-    def _post(self, url: str, body, version: str) -> bool:
+    def _post(self, url: str, body, version: str, answer: bool = False):
+        """Post `body`; true when confirmed OK (or, with `answer`, the confirmation or None)."""
         data = iso.build(body, version)
         self._log("out", body)
-        answer = None
+        reply = None
         # One message at a time, a few tries on a 5xx or a network error: the mock should
         # exercise the peer's logic, not its behaviour under a burst of parallel posts.
         with self._post_lock:
@@ -458,18 +659,20 @@ class MockPeer:
                                              headers={"Content-Type": "application/xml"})
                 try:
                     with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310
-                        answer = iso.parse(response.read(), strict=False)
+                        reply = iso.parse(response.read(), strict=False)
                     break
                 except Exception as exc:  # noqa: BLE001
                     logger.warning("mockpeer: posting to %s failed: %s", url, exc)
                     self._note("error", f"{url}: {exc}")
                     status = getattr(exc, "code", 500)
                     if status < 500 or attempt == 2:
-                        return False
+                        return None if answer else False
                     time.sleep(0.2 * (attempt + 1))
-        if answer is None:
-            return False
-        ok = answer.kind.is_confirmation and answer.body.is_ok
+        if reply is None:
+            return None if answer else False
+        ok = reply.kind.is_confirmation and reply.body.is_ok
         if not ok:
-            self._note("error", f"refused: {answer.body.error_data}")
+            self._note("error", f"refused: {reply.body.error_data}")
+        if answer:
+            return reply if ok else None
         return ok

@@ -167,6 +167,44 @@ def temporary_item_retire(*, item_id: int) -> None:
         item_set_status(item=item, status=Item.Status.WITH_PARTNER)
 
 
+def temporary_item_release(*, item_id: int | None, hold_id: int | None, note: str = "") -> None:
+    """The borrowing request is done with the desk (its item went back to the partner, or
+    the request closed): the patron's hold, if still active, is cancelled and closed, with
+    `note` saying why, and the item's open transits end, so nothing is left on a hold shelf
+    or in a transit list. Item first, then hold, as every desk step locks them."""
+    if item_id:
+        _lock_item(item_id)
+        Transit.objects.filter(item_id=item_id, ended_at__isnull=True).update(
+            ended_at=timezone.now())
+    if hold_id:
+        _close_hold(hold_id, note=note, states=Hold.ACTIVE_STATES)
+
+
+def temporary_item_recall(*, item_id: int, hold_id: int | None, note: str) -> bool:
+    """The partner recalled the item before the patron borrowed it: the patron's hold ends
+    (cancelled, `note` says why). On the hold shelf the desk lists the item to pull; in
+    transit, the pickup desk sends it on when it comes; scanned anywhere but the RS library
+    it goes in transit to the RS office, and the desk says why. True when a hold ended; an
+    item the patron has on loan keeps its loan (the patron must bring it back)."""
+    _lock_item(item_id)
+    if not hold_id:
+        return False
+    return _close_hold(hold_id, note=note,
+                       states=(Hold.State.IN_TRANSIT, Hold.State.ON_HOLD_SHELF))
+
+
+def _close_hold(hold_id: int, *, note: str, states) -> bool:
+    hold = Hold.objects.select_for_update(of=("self",)).filter(pk=hold_id).first()
+    if hold is None or hold.state not in states:
+        return False
+    hold.cancel()
+    hold.closed_at = timezone.now()
+    if note:
+        hold.note = note[:300]
+    hold.save()
+    return True
+
+
 # --- holds and loans ----------------------------------------------------------------------------
 
 

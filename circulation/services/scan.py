@@ -156,9 +156,13 @@ def _decide(*, desk, item, user) -> ScanResult:
     if item.is_temporary:
         if desk.library_id == _rs_library_of(item).pk:
             return _back_at_rs(desk=desk, item=item, user=user, undo=undo, info=info)
+        # Why its hold ended (the partner recalled it, the request closed), if ILL said.
+        ended = (item.holds.exclude(state__in=Hold.ACTIVE_STATES).exclude(note="")
+                 .order_by("-closed_at").values_list("note", flat=True).first())
         return _transit_to_rs(desk=desk, item=item, undo=undo, info=info,
                               message=_("ILL item without a waiting patron: in transit to "
-                                        "%(where)s. Put it in the transit bin."))
+                                        "%(where)s. Put it in the transit bin."),
+                              details=[ended] if ended else ())
     return _route_home(desk=desk, item=item, undo=undo)
 
 

@@ -127,10 +127,17 @@ ACTIONS: list[Action] = [
            run=lambda r, form, u: s.borrowing_request_query_patron(
                request=r, letter_code=form.cleaned_data["letter_code"],
                message=form.cleaned_data["message"], link=form.cleaned_data["link"], user=u)),
-    Action("retry", _("Ask the partner again (retry)"), f.NoteForm, states=BR.AT_PARTNER,
-           when=lambda r: iso_partner(r) and retry_offered(r),
+    Action("retry", _("Ask the partner again (retry)"), f.RetryForm, states=BR.AT_PARTNER,
+           when=lambda r: iso_partner(r) and retry_offered(r), open=True,
            run=lambda r, form, u: s.borrowing_request_retry(
-               request=r, user=u, version=version_of(form), note=form.cleaned_data["note"])),
+               request=r, user=u, version=version_of(form), note=form.cleaned_data["note"],
+               max_cost=form.cleaned_data["max_cost"], currency=form.cleaned_data["currency"],
+               item_id=form.cleaned_data["item_id"])),
+    Action("status_request", _("Ask the partner for its status"), f.ActionForm,
+           states=tuple(v for v in BR.Status.values if v not in (*BR.FINAL, *BR.UNANSWERED)),
+           when=iso_partner,
+           run=lambda r, form, u: s.borrowing_request_status_request(
+               request=r, user=u, version=version_of(form))),
     Action("partner_note", _("Message to the partner"), f.NoteForm,
            states=tuple(v for v in BR.Status.values if v not in BR.FINAL), when=iso_partner,
            run=lambda r, form, u: s.borrowing_request_partner_note(

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import CirculationDesk, Item
 from fulfillment.selectors import item_by_barcode
-from ill.borrowing.selectors import library_use_only_condition
+from ill.borrowing.selectors import library_use_only_condition, retry_offer
 from ill.borrowing.services import PATRON_QUERY_TYPES
 from ill.forms import DATE, ActionForm, NoteForm, OrderedChoices, ordered  # noqa: F401  (NoteForm: the actions use it)
 from ill.models import BorrowingRequest
@@ -108,6 +108,36 @@ class ShippedDigitallyForm(ActionForm):
         if not data.get("url") and not data.get("file"):
             raise forms.ValidationError(_("Give the partner's link or upload the file."))
         return data
+
+
+class RetryForm(NoteForm):
+    """Ask again, prefilled with what the partner's RetryPossible offered."""
+
+    max_cost = forms.DecimalField(label=_("Maximum cost"), max_digits=8, decimal_places=2,
+                                  required=False, min_value=0)
+    currency = forms.RegexField(label=_("Currency"), regex=r"^[A-Za-z]{3}$", required=False,
+                                max_length=3, help_text=_("ISO 4217 code, e.g. EUR or USD."))
+    item_id = forms.CharField(label=_("Partner's item or record id"), max_length=200,
+                              required=False)
+
+    def __init__(self, *args, request_obj=None, **kwargs):
+        super().__init__(*args, request_obj=request_obj, **kwargs)
+        if self.is_bound or request_obj is None:
+            return
+        offer = retry_offer(request_obj)
+        if offer is None:
+            return
+        if offer.cost:
+            self.initial.setdefault("max_cost", offer.cost[0])
+            self.initial.setdefault("currency", offer.cost[1])
+        if offer.item_ids:
+            self.initial.setdefault("item_id", offer.item_ids[0])
+        if offer.conditions:
+            self.initial.setdefault("note", _("We accept the condition: %(c)s") % {
+                "c": ", ".join(offer.conditions)})
+
+    def clean_currency(self):
+        return (self.cleaned_data.get("currency") or "").upper()
 
 
 class ReceiveForm(ActionForm):

@@ -46,6 +46,7 @@ class LetterRequest:
     condition_text: str
     reason: str
     partner_request_id: str
+    max_cost_currency: str = "EUR"
 
     @classmethod
     def of(cls, r: BorrowingRequest) -> LetterRequest:
@@ -58,6 +59,7 @@ class LetterRequest:
             needed_before=r.needed_before, max_cost=r.max_cost,
             note_to_partner=r.note_to_partner, condition_text=r.condition_text,
             reason=r.reason, partner_request_id=current_attempt_id(r),
+            max_cost_currency=r.max_cost_currency or "EUR",
         )
 
 

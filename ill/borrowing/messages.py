@@ -9,8 +9,11 @@ transaction.
 from __future__ import annotations
 
 import datetime
+import re
 import secrets
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
@@ -48,8 +51,73 @@ def _requester_header(request, attempt_id: str) -> iso.Header:
                       requesting_agency_authentication=auth)
 
 
+POSTAL_LINE = re.compile(r"^(?:[A-Z]{1,3}-)?(?P<code>\d{3,6}(?:\s?\d{2})?)\s+(?P<town>\S.*)$")
+
+
+def postal_address(text: str) -> iso.PhysicalAddress | None:
+    """A library's postal address (free text, one part a line) as ISO 18626 parts: the
+    first line is the street, the line with the postal code gives code and town, the rest
+    (building, country) goes to line2."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        return None
+    code = town = ""
+    rest = []
+    for line in lines[1:]:
+        match = POSTAL_LINE.match(line)
+        if match and not code:
+            code, town = match["code"], match["town"]
+        else:
+            rest.append(line)
+    return iso.PhysicalAddress(line1=lines[0], line2=", ".join(rest) or None,
+                               postal_code=code or None, locality=town or None)
+
+
+def _email(address: str) -> iso.ElectronicAddress:
+    return iso.ElectronicAddress(electronic_address_type="Email",
+                                 electronic_address_data=address)
+
+
+def requested_delivery(request: BorrowingRequest) -> list[iso.RequestedDeliveryInfo]:
+    """Where the partner should deliver, best first: the RS library's postal address for a
+    loan; our e-mail address for a copy (then the postal address, for a paper copy)."""
+    postal = postal_address(request.rs_library.address if request.rs_library_id else "")
+    email = request.institution.email
+    places = []
+    if request.is_physical:
+        if postal:
+            places.append((postal, "Mail"))
+    else:
+        if email:
+            places.append((_email(email), "Email"))
+        if postal:
+            places.append((postal, "Mail"))
+    return [iso.RequestedDeliveryInfo(sort_order=n, address=address, delivery_method=method)
+            for n, (address, method) in enumerate(places, start=1)]
+
+
+def requesting_agency_info(request: BorrowingRequest) -> iso.RequestingAgencyInfo:
+    """Who asks: the RS library (and institution), its postal and e-mail addresses and
+    the address our ISO 18626 messages are answered at."""
+    library = request.rs_library if request.rs_library_id else None
+    institution = request.institution
+    name = library.name if library else institution.name
+    if library and institution.name and institution.name not in name:
+        name = f"{name}, {institution.name}"
+    addresses: list[iso.Address] = []
+    postal = postal_address(library.address if library else "")
+    if postal:
+        addresses.append(postal)
+    if institution.email:
+        addresses.append(_email(institution.email))
+    addresses.append(iso.ElectronicAddress(
+        electronic_address_type="URL",
+        electronic_address_data=settings.KAUKO_BASE_URL + reverse("iso18626")))
+    return iso.RequestingAgencyInfo(name=name, addresses=addresses)
+
+
 def build_request(request: BorrowingRequest, attempt_id: str, *, retry_of: str = "",
-                  note: str = "") -> iso.Request:
+                  note: str = "", record_id: str = "") -> iso.Request:
     item_ids = [iso.BibliographicItemId(code=code, identifier=value)
                 for code, value in (("ISBN", request.isbn), ("ISSN", request.issn)) if value]
     record_ids = [iso.BibliographicRecordId(code=code, identifier=value)
@@ -60,7 +128,8 @@ def build_request(request: BorrowingRequest, attempt_id: str, *, retry_of: str =
     return iso.Request(
         header=_requester_header(request, attempt_id),
         bibliographic_info=iso.BibliographicInfo(
-            title=request.title, author=request.author or None,
+            supplier_unique_record_id=record_id or None, title=request.title,
+            author=request.author or None,
             edition=request.edition or None,
             title_of_component=request.article_title or None,
             author_of_component=request.article_author or None,
@@ -78,9 +147,11 @@ def build_request(request: BorrowingRequest, attempt_id: str, *, retry_of: str =
                 request.needed_before, datetime.time(12), tzinfo=datetime.UTC)
                 if request.needed_before else None),
             note="\n".join(notes) or None),
-        requesting_agency_info=iso.RequestingAgencyInfo(name=request.rs_library.name),
+        requested_delivery_info=requested_delivery(request),
+        requesting_agency_info=requesting_agency_info(request),
         billing_info=(iso.BillingInfo(maximum_costs=iso.Costs(
-            currency_code="EUR", monetary_value=request.max_cost))
+            currency_code=request.max_cost_currency or "EUR",
+            monetary_value=request.max_cost))
             if request.max_cost is not None else None),
     )
 
@@ -118,7 +189,7 @@ def borrowing_event(*, request, event: str, user=None, **data) -> OutboxMessage 
         if entry is None:
             raise ValueError("no asked rota entry to send the request as")
         body = build_request(request, entry.attempt_id, retry_of=data.get("retry_of", ""),
-                             note=note)
+                             note=note, record_id=data.get("record_id", ""))
         return queue(request=request, partner=partner, body=body)
     entry = latest_attempt(request)
     attempt_id = entry.attempt_id if entry else request.number

@@ -31,6 +31,8 @@ from circulation.services import (
     temporary_item_create,
     temporary_item_describe,
     temporary_item_place,
+    temporary_item_recall,
+    temporary_item_release,
     temporary_item_remove,
     temporary_item_retire,
     temporary_item_to_pickup,
@@ -49,6 +51,7 @@ from ill.borrowing.messages import borrowing_event, latest_attempt, new_attempt_
 from ill.borrowing.selectors import (
     current_attempt_id,
     library_use_only_condition,
+    partner_let_go,
     retry_offered,
     temporary_item_rule_for,
 )
@@ -185,7 +188,10 @@ def _temporary_record(request: BorrowingRequest) -> dict:
 
 
 def _remove_temporary_records(request: BorrowingRequest) -> None:
-    """Cancelling cleans up: the hold is cancelled, the hidden record goes away."""
+    """Cancelling cleans up: the hold is cancelled, its transits end, the hidden record
+    goes away."""
+    if request.temporary_item_id:  # the hold is left to temporary_item_remove
+        temporary_item_release(item_id=request.temporary_item_id, hold_id=None)
     if temporary_item_remove(item=request.temporary_item, hold=request.hold):
         request.temporary_item = None
         request.hold = None
@@ -556,6 +562,8 @@ def _send_to_pickup(request, user, not_for_loan: str = "") -> None:
 def borrowing_request_return_to_partner(*, request, user=None, version=None,
                                         source=Source.STAFF):
     def apply(r):
+        # Also straight after receiving: the hold and the transit to the desk end.
+        _release_desk(r, _("Returned to the partner."))
         if r.temporary_item_id:
             item_set_status(item=item_lock(item_id=r.temporary_item_id),
                             status=Item.Status.WITH_PARTNER)
@@ -576,8 +584,16 @@ def borrowing_request_complete(*, request, user=None, version=None, source=Sourc
 
 def _retire_temporary_item(request) -> None:
     """The borrowed item is gone for good: hide it from every shelf and list."""
+    _release_desk(request, _("The request is completed."))
     if request.temporary_item_id:
         temporary_item_retire(item_id=request.temporary_item_id)
+
+
+def _release_desk(request, note: str) -> None:
+    """The request is done with the desk: its hold closes and its transits end."""
+    if request.temporary_item_id or request.hold_id:
+        temporary_item_release(item_id=request.temporary_item_id, hold_id=request.hold_id,
+                               note=note)
 
 
 def borrowing_request_reactivate(*, request, user, version=None, note=""):
@@ -591,6 +607,7 @@ def borrowing_request_report(*, request, what: str, user, version=None, note="")
 
     def apply(r):
         item = None
+        _release_desk(r, _("The item is lost.") if what == "lost" else _("The item is damaged."))
         if r.temporary_item_id:
             item = item_set_status(item=item_lock(item_id=r.temporary_item_id),
                                    status=Item.Status.LOST if what == "lost"
@@ -682,10 +699,15 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
     first: the request waits for its answer."""
     if not reason.strip():
         raise WorkflowError(_("Give a reason for cancelling."))
-    never_taken = (request.status in BR.AT_PARTNER and request.partner_id
-                   and request.partner.is_iso and not partner_holds_request(
-                       request=request, attempt_id=current_attempt_id(request)))
-    if request.status in BR.AT_PARTNER and request.uses("cancel_response") and not never_taken:
+    at_iso_partner = (request.status in BR.AT_PARTNER and request.partner_id
+                      and request.partner.is_iso)
+    never_taken = at_iso_partner and not partner_holds_request(
+        request=request, attempt_id=current_attempt_id(request))
+    # The partner closed its side (LoanCompleted before sending, a RetryPossible): nothing
+    # there to cancel either.
+    let_go = at_iso_partner and not never_taken and partner_let_go(request)
+    if (request.status in BR.AT_PARTNER and request.uses("cancel_response") and not never_taken
+            and not let_go):
         def ask(r):
             r.reason = reason
             tell_partner(r, "cancel", user)
@@ -697,9 +719,9 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
 
     def apply(r):
         r.reason = reason
-        if never_taken:
-            # The partner refused or never got our request: nothing to ask it to cancel,
-            # and what still waits in the outbox must not reach it after we closed.
+        if never_taken or let_go:
+            # The partner refused, never got or closed our request: nothing to ask it to
+            # cancel, and what still waits in the outbox must not reach it after we closed.
             withdraw(request=r)
         elif r.previous_status in BR.AT_PARTNER:
             tell_partner(r, "cancel", user)
@@ -713,9 +735,10 @@ def borrowing_request_cancel(*, request, reason: str, user, version=None,
     return change_state(request=request,
                         transition="cancel_by_patron" if by_patron else "cancel_by_staff",
                         user=user, version=version, apply=apply, source=source,
-                        note=reason if not never_taken else _(
-                            "%(reason)s (The partner never took the request: cancelled at "
-                            "once.)") % {"reason": reason})
+                        note=_("%(reason)s (The partner never took the request: "
+                               "cancelled at once.)") % {"reason": reason} if never_taken
+                        else _("%(reason)s (The partner had closed the request: cancelled "
+                               "at once.)") % {"reason": reason} if let_go else reason)
 
 
 def borrowing_request_cancel_answer(*, request, cancelled: bool, user=None, version=None,
@@ -797,9 +820,30 @@ def borrowing_request_partner_note(*, request, note: str, user=None, version=Non
         apply=lambda r: borrowing_event(request=r, event="notification", user=user, note=note))
 
 
-def borrowing_request_retry(*, request, user=None, version=None, note=""):
+def borrowing_request_status_request(*, request, user=None, version=None):
+    """Ask the partner where the request stands (ISO 18626 StatusRequest); its answer, a
+    StatusRequestResponse, lands in the history."""
+    if not (request.partner_id and request.partner.is_iso) or latest_attempt(request) is None:
+        raise WorkflowError(_("Only a request sent to an ISO 18626 partner can be asked "
+                              "about."))
+    if request.is_final:
+        raise WorkflowError(_("The request is closed: there is nothing to ask."))
+    return update_fields(
+        request=request, user=user, version=version, action="status_request",
+        note=_("Asked the partner for the request's status."),
+        apply=lambda r: borrowing_event(request=r, event="status_request", user=user))
+
+
+def borrowing_request_retry(*, request, user=None, version=None, note="",
+                            max_cost: Decimal | None = None, currency: str = "",
+                            item_id: str = ""):
     """The partner said "retry possible": ask it again (requestType Retry) under a new id,
-    so its answers to the old one are told apart."""
+    so its answers to the old one are told apart. `max_cost` (in `currency`, default the
+    request's) raises what we pay, e.g. to the cost the partner offered; `item_id` is the
+    partner's id of what to send (its suggestion when the citation was not found)."""
+    currency = (currency or "").strip().upper()
+    if currency and (len(currency) != 3 or not currency.isalpha()):
+        raise WorkflowError(_("A currency is a three-letter ISO 4217 code, e.g. EUR."))
     if request.status not in BorrowingRequest.AT_PARTNER or not request.partner.is_iso:
         raise WorkflowError(_("Only a request waiting at an ISO 18626 partner can be retried."))
     if not retry_offered(request):
@@ -817,7 +861,12 @@ def borrowing_request_retry(*, request, user=None, version=None, note=""):
                                                      outcome=RotaEntry.Outcome.ASKED)
         r.needs_attention = False
         r.attention_reason = ""
-        borrowing_event(request=r, event="retry", user=user, retry_of=previous, note=note)
+        if max_cost is not None:
+            r.max_cost = max_cost
+        if currency:
+            r.max_cost_currency = currency
+        borrowing_event(request=r, event="retry", user=user, retry_of=previous, note=note,
+                        record_id=item_id.strip())
 
     return update_fields(request=request, user=user, version=version, action="iso_retry",
                          apply=apply, note=note or _("Asked the partner again (retry)."))
@@ -843,7 +892,14 @@ def borrowing_request_recalled(*, request, new_due_date=None, user=None, version
             r.patron_due_date = _patron_due_date(r, new_due_date)
             _sync_loan_due_date(r)
         r.needs_attention = True
-        r.attention_reason = _("Recalled by the partner: get the item back from the patron.")
+        off_shelf = bool(r.temporary_item_id) and temporary_item_recall(
+            item_id=r.temporary_item_id, hold_id=r.hold_id,
+            note=_("Recalled by the partner (request %(number)s): back to the resource "
+                   "sharing office.") % {"number": r.number})
+        r.attention_reason = (
+            _("Recalled by the partner: the pickup desk sends the item back to the RS "
+              "office; return it to the partner when it comes.") if off_shelf
+            else _("Recalled by the partner: get the item back from the patron."))
 
     return change_state(request=request, transition="recall", user=user, source=source,
                         version=version, apply=apply, note=note or (

@@ -27,6 +27,7 @@ from ill.borrowing.selectors import (
     borrowing_list,
     purchase_requests,
     queue_counts,
+    retry_offer,
 )
 from ill.models import BorrowingRequest, PurchaseRequest, Source
 from ill.workflow import staff_label
@@ -181,7 +182,17 @@ def borrowing_detail_view(request, pk: int):
         "can_act": request.user.has_perm("ill.change_borrowingrequest"),
         "checks": request_checks(obj) if obj.status in BorrowingRequest.UNANSWERED else None,
         "patron_problems": patron_standing(obj.patron) if not obj.is_final else [],
+        "retry_offer": _offer_parts(obj),
     })
+
+
+def _offer_parts(obj) -> list[tuple[str, str]]:
+    """What a standing RetryPossible offers, as (label, value) lines."""
+    if obj.status not in BorrowingRequest.AT_PARTNER or not (obj.partner_id
+                                                               and obj.partner.is_iso):
+        return []
+    offer = retry_offer(obj)
+    return offer.parts() if offer is not None else []
 
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.borrowing import services as bs
+from ill.borrowing.selectors import offer_of
 from ill.inbound.common import (
     ET,
     PARTNER,
@@ -209,10 +210,10 @@ def _apply_sam(body: iso.SupplyingAgencyMessage, stored, request) -> None:  # no
     elif status == St.RETRY_POSSIBLE:
         if current not in BR.AT_PARTNER:
             _does_not_fit(request, status)
-        why = ", ".join(p for p in (str(info.reason_retry or ""), note) if p)
+        why = offer_of(body).describe()
         message_on(request, stored, _("Retry possible: %(why)s") % {"why": why})
         flag(request=request, reason=_("The partner offers a retry (%(why)s): retry or give up.") % {
-            "why": why or "–"})
+            "why": why})
     elif status == St.UNFILLED:
         if current not in BR.AT_PARTNER:
             _does_not_fit(request, status)
@@ -225,9 +226,14 @@ def _apply_sam(body: iso.SupplyingAgencyMessage, stored, request) -> None:  # no
         items = body.delivery_info.item_ids if body.delivery_info else []
         url = (body.delivery_info.url if body.delivery_info else None) or first_url(
             " ".join([*items, note]))
-        if not url:
-            refuse(_("status: Loaned for a copy, without a link to it"))
-        bs.borrowing_request_shipped_digitally(request=request, url=url, source=PARTNER)
+        if url:
+            bs.borrowing_request_shipped_digitally(request=request, url=url, source=PARTNER)
+        else:
+            # Sent by e-mail or post (illmock, asked to deliver to our e-mail address).
+            method = str(body.delivery_info.delivery_method or "") if body.delivery_info else ""
+            bs.borrowing_request_copy_sent_without_link(request=request, note=" ".join(
+                p for p in (method and _("Sent by %(method)s.") % {"method": method}, note)
+                if p))
     elif status == St.LOANED:
         if current in BR.AT_PARTNER:
             items = body.delivery_info.item_ids if body.delivery_info else []

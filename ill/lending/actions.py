@@ -4,6 +4,8 @@ again, and the service checks a third time under the row lock."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
@@ -103,6 +105,14 @@ ACTIONS: list[Action] = [
            run=lambda r, form, u: s.lending_request_reject(
                request=r, reason_code=form.cleaned_data["reason_code"],
                reason=form.cleaned_data["reason"], user=u, version=version_of(form))),
+    Action("retry_possible", _("Offer a retry (RetryPossible)"), f.RetryPossibleForm,
+           transition="unfilled", when=iso_partner,
+           run=lambda r, form, u: s.lending_request_offer_retry(
+               request=r, reason_retry=form.cleaned_data["reason_retry"],
+               note=form.cleaned_data["note"], cost=form.cleaned_data["cost"],
+               currency=form.cleaned_data["currency"],
+               retry_after=_start_of(form.cleaned_data["retry_after"]), user=u,
+               version=version_of(form))),
     Action("partner_note", _("Message to the partner"), NoteForm,
            states=tuple(v for v in LR.Status.values if v not in LR.FINAL), when=iso_partner,
            run=lambda r, form, u: s.lending_request_partner_note(
@@ -127,6 +137,13 @@ ACTIONS: list[Action] = [
                request=r, reason=form.cleaned_data["reason"], user=u,
                version=version_of(form))),
 ]
+
+def _start_of(day):
+    """A date as the instant it starts, in the deployment's time zone."""
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
 
 BY_NAME = {a.name: a for a in ACTIONS}
 

@@ -7,7 +7,7 @@ from fulfillment.models import Item, Library, Location
 from fulfillment.selectors import item_by_barcode
 from ill.forms import DATE, ActionForm, NoteForm  # noqa: F401  (NoteForm: the actions use it)
 from ill.lending.locate import is_available
-from ill.lending.services import default_due_date, renewal_due_date
+from ill.lending.services import RETRY_REASONS, default_due_date, renewal_due_date
 from ill.models import LendingRequest
 from partners.models import Partner
 
@@ -106,6 +106,17 @@ class ConditionAnswerForm(ActionForm):
 class RejectForm(ActionForm):
     reason_code = forms.ChoiceField(label=_("Reason"), choices=LR.UnfilledReason.choices)
     reason = forms.CharField(label=_("In our words"), required=False, max_length=300)
+
+
+class RetryPossibleForm(ActionForm):
+    reason_retry = forms.ChoiceField(label=_("Why the partner may ask again"),
+                                     choices=[(r, r) for r in RETRY_REASONS])
+    cost = forms.DecimalField(label=_("Cost"), max_digits=8, decimal_places=2, min_value=0,
+                              required=False)
+    currency = forms.RegexField(label=_("Currency"), regex=r"^[A-Za-z]{3}$", max_length=3,
+                                required=False, initial="EUR")
+    retry_after = forms.DateField(label=_("Ask again from"), required=False, widget=DATE)
+    note = forms.CharField(label=_("Note to the partner"), required=False, max_length=500)
 
 
 class ShipForm(ActionForm):

@@ -124,7 +124,8 @@ def lending_event(*, request, event: str, user=None, **data) -> OutboxMessage | 
         reason_retry = data.get("reason_retry") or "NotFoundAsCited"
         costs = data.get("cost")
         retry = iso.RetryInfo(
-            offered_costs=([iso.Costs(currency_code="EUR", monetary_value=costs)]
+            offered_costs=([iso.Costs(currency_code=data.get("currency") or "EUR",
+                                      monetary_value=costs)]
                            if costs is not None else []),
             retry_after=data.get("retry_after"), retry_before=data.get("retry_before"))
     elif event in ("loaned", "shipped"):

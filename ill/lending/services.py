@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime
 import mimetypes
+import secrets
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -303,6 +306,56 @@ def lending_request_reject(*, request, reason_code: str, reason: str = "", user=
                         note=_("Unfilled: %(reason)s") % {"reason": text})
 
 
+#: How long the partner may fetch a copy we uploaded.
+COPY_LINK_DAYS = 30
+
+#: ISO 18626 reasonRetry codes staff can choose from (the standard's open list).
+RETRY_REASONS = ("NotFoundAsCited", "OnLoan", "CostExceedsMaxCost", "LoanCondition",
+                 "AtBindery", "OnOrder", "MultiVolAvail", "ReqDelDateNotPossible",
+                 "ReqDelMethodNotSupp", "ReqEditionNotPossible", "ReqFormatNotPossible",
+                 "ReqServTypeNotPossible", "NotCurrentAvailableForILL")
+
+
+def lending_request_offer_retry(*, request, reason_retry: str, note: str = "",
+                                cost: Decimal | None = None, currency: str = "",
+                                retry_after: datetime.datetime | None = None, user=None,
+                                version=None, source=Source.STAFF):
+    """We cannot supply it as asked but could otherwise: an ISO 18626 RetryPossible with
+    the reason (and a cost, a date from which to ask again, a note). This request ends; the
+    partner asks again with a new request (requestType Retry)."""
+    if not request.partner.is_iso:
+        raise WorkflowError(_("Only an ISO 18626 partner can be offered a retry."))
+    if reason_retry not in RETRY_REASONS:
+        raise WorkflowError(_("Choose why the partner may ask again."))
+    currency = (currency or "EUR").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise WorkflowError(_("A currency is a three-letter ISO 4217 code, e.g. EUR."))
+    if reason_retry == "CostExceedsMaxCost" and cost is None:
+        raise WorkflowError(_("Say what it would cost."))
+    text = (note or "").strip()
+
+    def apply(r):
+        r.unfilled_reason = LendingRequest.UnfilledReason.OTHER
+        r.reason = ": ".join(p for p in (reason_retry, text) if p)
+        _release_item(r)
+        tell_partner(r, "retry_possible", user, reason_retry=reason_retry, note=text,
+                     cost=cost, currency=currency, retry_after=retry_after)
+
+    return change_state(request=request, transition="unfilled", user=user, version=version,
+                        apply=apply, source=source, action="retry_possible",
+                        note=_("Retry offered: %(reason)s") % {"reason": _retry_text(
+                            reason_retry, text, cost, currency)})
+
+
+def _retry_text(reason: str, note: str, cost, currency: str) -> str:
+    parts = [reason]
+    if cost is not None:
+        parts.append(f"{cost} {currency}")
+    if note:
+        parts.append(note)
+    return "; ".join(parts)
+
+
 # --- shipping ----------------------------------------------------------------------------------
 
 
@@ -345,19 +398,46 @@ def lending_request_ship_digitally(*, request, url: str = "", uploaded_file=None
     def apply(r):
         r.digital_url = url
         attachments = []
+        link = url
         if uploaded_file is not None:
             r.digital_file.save(uploaded_file.name, uploaded_file, save=False)
             uploaded_file.seek(0)
             attachments.append((uploaded_file.name.rsplit("/", 1)[-1], uploaded_file.read(),
                                 mimetypes.guess_type(uploaded_file.name)[0]
                                 or "application/octet-stream"))
+            if not url and r.partner.is_iso:
+                # An ISO 18626 partner fetches the file from us, under an expiring link
+                # (an e-mail partner gets it attached to the letter).
+                r.download_token = secrets.token_urlsafe(32)
+                r.download_expires_at = timezone.now() + datetime.timedelta(
+                    days=COPY_LINK_DAYS)
+                link = settings.KAUKO_BASE_URL + reverse("ill:lending_copy_download",
+                                                         args=[r.download_token])
         r.shipped_at = timezone.now()
         _release_item(r)  # copied from our volume: it goes back on the shelf
-        tell_partner(r, "shipped_digitally", user, attachments=attachments, link=url,
+        tell_partner(r, "shipped_digitally", user, attachments=attachments, link=link,
                      message=note)
 
     return change_state(request=request, transition="ship_copy", user=user, version=version,
                         apply=apply, source=source, note=url or _("File sent."))
+
+
+def copy_fetched(*, token: str) -> LendingRequest | None:
+    """The partner fetched the copy we uploaded: the request, or None when the link is
+    unknown or expired. The first fetch goes in the history."""
+    if not token:
+        return None
+    with transaction.atomic():
+        request = (LendingRequest.objects.select_for_update()
+                   .filter(download_token=token).first())
+        if request is None or not request.digital_file:
+            return None
+        if request.download_expires_at and request.download_expires_at < timezone.now():
+            return None
+        if not request.history.filter(action="copy_fetched").exists():
+            record(request=request, action="copy_fetched", source=Source.PARTNER,
+                   note=_("The partner fetched the copy."))
+    return request
 
 
 def lending_request_partner_received(*, request, user=None, version=None, note="",

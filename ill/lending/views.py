@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -309,3 +309,13 @@ def lending_scan(request):
     # The detail page takes this scan as the barcode its check-in or shipment asks for.
     request.session[SCANNED_KEY] = {"pk": found.pk, "barcode": value}
     return redirect("ill:lending_detail", pk=found.pk)
+
+
+@require_GET
+def lending_copy_download(request, token: str):
+    """The partner's expiring link to a copy we uploaded (no login: the token is the key)."""
+    obj = services.copy_fetched(token=token)
+    if obj is None:
+        return render(request, "ill/article_expired.html", status=404)
+    return FileResponse(obj.digital_file.open("rb"), as_attachment=True,
+                        filename=obj.digital_file.name.rsplit("/", 1)[-1])

@@ -118,6 +118,10 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, R
     delivery_address = models.TextField(_("office delivery address"), blank=True)
     max_cost = models.DecimalField(_("maximum cost"), max_digits=8, decimal_places=2,
                                    null=True, blank=True)
+    max_cost_currency = models.CharField(
+        _("currency"), max_length=3, default="EUR",
+        help_text=_("ISO 4217 code of the maximum cost (a partner's retry offer may name "
+                    "another)."))
     patron_fee = models.DecimalField(_("patron fee"), max_digits=8, decimal_places=2,
                                      null=True, blank=True)
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, null=True,

@@ -143,6 +143,10 @@ class LendingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, Req
     digital_url = models.URLField(_("link sent"), max_length=1000, blank=True)
     digital_file = models.FileField(_("file sent"), upload_to="ill/lending/%Y/%m/",
                                     blank=True)
+    # The partner fetches an uploaded copy under an expiring link (no login: the token is
+    # the key).
+    download_token = models.CharField(max_length=64, blank=True, db_index=True)
+    download_expires_at = models.DateTimeField(_("link expires"), null=True, blank=True)
     pull_slip_printed_at = models.DateTimeField(_("pull slip printed"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
     returned_at = models.DateTimeField(_("returned by partner"), null=True, blank=True)

@@ -139,6 +139,9 @@ class RequestRecord(models.Model):
         "pull_slip_printed": _("Pull slip printed"),
         "attention_cleared": _("Flag cleared"),
         "attention_dismissed": _("Flag dismissed"),
+        "status_request": _("Status asked of the partner"),
+        "retry_possible": _("Retry offered"),
+        "copy_fetched": _("The partner fetched the copy"),
     }
 
     class Meta:

@@ -503,6 +503,24 @@ def test_a_notification_is_a_note_but_a_status_ahead_of_ours_is_shown_to_staff(
         assert status in br.attention_reason
 
 
+def test_a_copy_loaned_by_e_mail_without_a_link_waits_for_staff_to_deliver_the_copy(
+        xsd, world, wire, django_capture_on_commit_callbacks):
+    wire.answer = ok_answer
+    with django_capture_on_commit_callbacks(execute=True):
+        br = f.borrowing_request(world.ota, setup=world.ota_setup, patron_=world.patron,
+                                 partners=[world.kaisa_at_ota], request_type="article",
+                                 citation={"title": "Journal", "article_title": "An article"})
+        br = bs.borrowing_request_send(request=br, user=world.ota_staff)
+    # illmock, asked to deliver to our e-mail address: Loaned, sentVia Email, itemId 123456789.
+    _r, conf = post_in(sam(attempt_of(br), iso.Status.LOANED,
+                           iso.ReasonForMessage.REQUEST_RESPONSE, item_ids=["123456789"]),
+                       schemas=xsd)
+    assert conf.confirmation_header.message_status == "OK"
+    br = fresh(br)
+    assert br.status == BS.SHIPPED_DIGITAL and br.needs_attention
+    assert "without a link" in br.attention_reason
+
+
 def test_a_copy_completed_without_a_link_waits_for_staff_to_deliver_the_copy(
         xsd, world, wire, client, django_capture_on_commit_callbacks, mailoutbox):
     wire.answer = ok_answer
@@ -620,3 +638,30 @@ def test_a_link_in_item_id_is_not_taken_for_the_partners_barcode(xsd, world, sen
     request = fresh(sent)
     assert request.status == BS.SHIPPED_PHYSICAL
     assert request.partner_item_barcode == ""  # before this, HTTP://EXAMPLE.COM/123456789
+
+
+def test_cancelling_after_the_partner_closed_its_side_is_immediate_but_not_after_a_retry(
+        xsd, world, wire, sent, django_capture_on_commit_callbacks):
+    # illmock's COMPLETED scenario: LoanCompleted as the only answer, then it forgets us.
+    post_in(sam(attempt_of(sent), iso.Status.LOAN_COMPLETED,
+                iso.ReasonForMessage.REQUEST_RESPONSE), schemas=xsd)
+    before = len(wire.sent)
+    with django_capture_on_commit_callbacks(execute=True):
+        br = bs.borrowing_request_cancel(request=fresh(sent), reason="Not needed",
+                                         user=world.ota_staff)
+    assert br.status == BS.CANCELLED_STAFF and len(wire.sent) == before  # no Cancel sent
+
+    other = f.borrowing_request(world.ota, setup=world.ota_setup, patron_=world.patron,
+                                partners=[world.kaisa_at_ota])
+    with django_capture_on_commit_callbacks(execute=True):
+        other = bs.borrowing_request_send(request=other, user=world.ota_staff)
+    post_in(sam(attempt_of(other), iso.Status.RETRY_POSSIBLE,
+                iso.ReasonForMessage.REQUEST_RESPONSE), schemas=xsd)
+    with django_capture_on_commit_callbacks(execute=True):
+        bs.borrowing_request_retry(request=fresh(other), user=world.ota_staff)
+    # The partner took the retry: it is asked to cancel it.
+    with django_capture_on_commit_callbacks(execute=True):
+        other = bs.borrowing_request_cancel(request=fresh(other), reason="Not needed",
+                                            user=world.ota_staff)
+    assert other.status == BS.WAITING_CANCEL
+    assert wire.messages()[-1].action == iso.Action.CANCEL
