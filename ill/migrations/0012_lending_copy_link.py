@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ill', '0009_borrowing_max_cost_currency'),
+        ('ill', '0011_borrowing_max_cost_currency'),
     ]
 
     operations = [

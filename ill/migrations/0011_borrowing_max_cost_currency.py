@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ill', '0008_rota_entry_locate'),
+        ('ill', '0010_lending_attention_index'),
     ]
 
     operations = [
