@@ -202,6 +202,17 @@ CELERY_BEAT_SCHEDULE: dict = {
     # (ISO18626_RETENTION_DAYS, ISO18626_UNATTRIBUTED_RETENTION_DAYS) is deleted.
     "iso18626-prune-traffic": {"task": "ill.prune_iso_traffic",
                                "schedule": crontab(hour=3, minute=15)},
+    # Automation (ill/borrowing/autosend.py, ill/lending/automation.py): each reads its own
+    # setting in the institution's automation settings.
+    "borrowing-auto-send-sweep": {"task": "ill.auto_send_sweep", "schedule": 300.0},
+    "borrowing-chase-silent-partners": {"task": "ill.chase_silent_partners",
+                                        "schedule": crontab(hour=6, minute=0)},
+    "borrowing-condition-reply-by": {"task": "ill.warn_condition_reply_by",
+                                     "schedule": crontab(hour=6, minute=10)},
+    "lending-unanswered-flag": {"task": "ill.flag_unanswered_lending",
+                                "schedule": crontab(hour=6, minute=20)},
+    "lending-condition-reply-by": {"task": "ill.warn_lending_condition_reply_by",
+                                   "schedule": crontab(hour=6, minute=30)},
 }
 
 REST_FRAMEWORK = {

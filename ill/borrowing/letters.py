@@ -97,6 +97,10 @@ def register_letter_types() -> None:
              _("Tells the partner its item was lost or damaged while with us (what: "
                "lost/damaged) and asks how to compensate."),
              "partner", (*REQUEST, "item", "message"), what="lost")
+    register("borrowing_reminder_to_partner", _("Reminder to partner"),
+             _("Asks an e-mail partner where our request stands: it is past the partner's "
+               "average supply time."),
+             "partner", REQUEST)
     register("borrowing_return_to_partner", _("Returned to partner"),
              _("Tells the partner we have shipped its item back."),
              "partner", (*REQUEST, "item"))

@@ -9,9 +9,11 @@ call these.
 from __future__ import annotations
 
 import datetime
+import logging
 import secrets
 from decimal import Decimal
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -46,6 +48,7 @@ from fulfillment.models import (
     normalize_barcode,
 )
 from fulfillment.selectors import rs_library_for, terms_of_use_for
+from ill.borrowing.automation import choose_rota, own_copy_words
 from ill.borrowing.letters import patron_letter
 from ill.borrowing.messages import borrowing_event, latest_attempt, new_attempt_id, tell_partner
 from ill.borrowing.selectors import (
@@ -67,6 +70,7 @@ from ill.workflow import (
 )
 from kauko.errors import DomainError
 
+logger = logging.getLogger(__name__)
 BR = BorrowingRequest
 ARTICLE_LINK_DAYS = 30
 
@@ -128,6 +132,21 @@ def borrowing_request_create(
         number=next_number(institution=institution, name="borrowing", prefix="B"),
         **{k: (v or "").strip() for k, v in citation.items()},
     )
+    choice = None
+    if not partners:  # staff who chose partners chose; otherwise the rules do
+        choice = choose_rota(request)
+        partners = choice.partners
+        request.rota_rule = choice.rule
+        request.rota_rule_reason = choice.reason
+        own_copy = own_copy_words(request)  # self-ownership first
+        if own_copy:
+            request.needs_attention = True
+            request.attention_reason = own_copy
+        elif choice.auto_send and not partners:
+            request.needs_attention = True
+            request.attention_reason = _("No partner to ask: the rota is empty (%(why)s)") % {
+                "why": choice.reason}
+        request.auto_send = choice.auto_send and not own_copy and bool(partners)
     request.save()
     _set_rota(request, partners)
     if request.is_physical:
@@ -135,7 +154,33 @@ def borrowing_request_create(
     record(request=request, action="create", user=user, source=source,
            to_status=request.status, note=_("Created by %(who)s.") % {
                "who": Source(source).label})
+    if choice is not None and choice.rule is not None:
+        record(request=request, action="assign_rota", source=Source.SYSTEM,
+               from_status=request.status, to_status=request.status, note=choice.reason)
+    if request.needs_attention:
+        record(request=request, action="flag", source=Source.SYSTEM,
+               from_status=request.status, to_status=request.status,
+               note=request.attention_reason)
+    if request.auto_send:
+        auto_send_later(request)
     return request
+
+
+AUTO_SEND_TASK = "ill.auto_send_borrowing_request"
+
+
+def auto_send_later(request) -> None:
+    """After commit, the auto-send task (`ill.borrowing.autosend`) locates and sends the
+    request; a lost hand-over is picked up by the periodic sweep of the same task."""
+    pk = request.pk
+
+    def hand_over():
+        try:
+            current_app.tasks[AUTO_SEND_TASK].apply_async(args=[pk])
+        except Exception:  # the broker being down must not break the request's commit
+            logger.exception("Could not hand request %s to the auto-send task.", pk)
+
+    transaction.on_commit(hand_over)
 
 
 @transaction.atomic
@@ -366,6 +411,8 @@ def borrowing_request_rejected(*, request, reason: str, user=None, version=None,
         request = change_state(
             request=request, transition="make_ready", user=user, source=Source.SYSTEM,
             note=_("Next partner in the rota: %(partner)s.") % {"partner": nxt.partner})
+        if request.auto_send:  # also when staff record an e-mail partner's answer
+            auto_send_later(request)
     return request
 
 

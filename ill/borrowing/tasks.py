@@ -8,6 +8,12 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from ill.borrowing.autosend import (
+    auto_send_sweep,
+    borrowing_request_auto_send,
+    chase_silent_partners,
+    warn_condition_reply_by,
+)
 from ill.borrowing.services import borrowing_request_unanswered
 from ill.models import BorrowingRequest
 from kauko.errors import DomainError
@@ -37,3 +43,31 @@ def expire_borrowing_requests(now: datetime.datetime | None = None) -> int:
             else:
                 done += 1
     return done
+
+
+# --- automation (ill/borrowing/autosend.py) ---------------------------------------------------
+
+
+@shared_task(name="ill.auto_send_borrowing_request")
+def auto_send_borrowing_request(request_id: int) -> str:
+    """Locate, then send to the first partner holding it (after the creation committed)."""
+    request = BR.objects.filter(pk=request_id).first()
+    if request is None:
+        return ""
+    return borrowing_request_auto_send(request=request).status
+
+
+@shared_task(name="ill.auto_send_sweep")
+def auto_send_sweep_task() -> int:
+    return auto_send_sweep()
+
+
+@shared_task(name="ill.chase_silent_partners")
+def chase_silent_partners_task() -> int:
+    """Partners silent past their average supply time: StatusRequest or reminder, then flag."""
+    return chase_silent_partners()
+
+
+@shared_task(name="ill.warn_condition_reply_by")
+def warn_condition_reply_by_task() -> int:
+    return warn_condition_reply_by()

@@ -16,6 +16,7 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
+from ill.lending.automation import flag_unanswered_lending, warn_lending_condition_reply_by
 from ill.lending.services import (
     auto_renew,
     lending_request_expire,
@@ -96,3 +97,14 @@ def send_lending_overdue_notices(now: datetime.datetime | None = None) -> int:
             Q(last_overdue_notice_at__isnull=True) | Q(last_overdue_notice_at__lte=resend_before))
         done += _each(again, notify)
     return done
+
+
+@shared_task(name="ill.flag_unanswered_lending")
+def flag_unanswered_lending_task() -> int:
+    """Lending requests unanswered for the institution's days are flagged."""
+    return flag_unanswered_lending()
+
+
+@shared_task(name="ill.warn_lending_condition_reply_by")
+def warn_lending_condition_reply_by_task() -> int:
+    return warn_lending_condition_reply_by()

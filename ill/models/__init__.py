@@ -6,6 +6,12 @@
 - `wire`: ISO 18626 messages in and out (the log and the outbox).
 """
 
+from ill.models.automation import (
+    AssignmentRule,
+    AutomationSettings,
+    RotaTemplate,
+    RotaTemplateEntry,
+)
 from ill.models.borrowing import BorrowingRequest, PurchaseRequest, RotaEntry
 from ill.models.lending import LendingCandidate, LendingRequest
 from ill.models.requests import (
@@ -19,6 +25,10 @@ from ill.models.requests import (
 from ill.models.wire import IsoMessage, OutboxMessage
 
 __all__ = [
+    "AssignmentRule",
+    "AutomationSettings",
+    "RotaTemplate",
+    "RotaTemplateEntry",
     "BorrowingRequest",
     "Citation",
     "Counter",

@@ -156,6 +156,13 @@ class BorrowingRequest(ConcurrentTransitionMixin, InstitutionScoped, Citation, R
     delivered_at = models.DateTimeField(_("delivered to patron"), null=True, blank=True)
     first_opened_at = models.DateTimeField(_("first opened by patron"), null=True, blank=True)
     open_count = models.PositiveIntegerField(_("times opened"), default=0)
+    # Automation (ill.borrowing.automation): which rule chose the rota, and why.
+    rota_rule = models.ForeignKey("ill.AssignmentRule", on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="+",
+                                  verbose_name=_("rota chosen by rule"))
+    rota_rule_reason = models.CharField(_("why this rota"), max_length=300, blank=True)
+    auto_send = models.BooleanField(_("sent automatically"), default=False,
+                                    help_text=_("Sent to its partners without a click."))
 
     class Meta:
         verbose_name = _("borrowing request")
@@ -414,6 +421,9 @@ class RotaEntry(models.Model):
                                       choices=LocateOutcome.choices)
     locate_note = models.CharField(_("locate answer"), max_length=300, blank=True)
     located_at = models.DateTimeField(_("located at"), null=True, blank=True)
+    # The silent-partner timer: when we asked the partner where it stands (ISO 18626
+    # StatusRequest) or sent it a reminder letter (e-mail partners).
+    chased_at = models.DateTimeField(_("partner chased"), null=True, blank=True)
 
     class Meta:
         ordering = ["request", "position"]

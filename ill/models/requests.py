@@ -142,6 +142,9 @@ class RequestRecord(models.Model):
         "status_request": _("Status asked of the partner"),
         "retry_possible": _("Retry offered"),
         "copy_fetched": _("The partner fetched the copy"),
+        "assign_rota": _("Rota chosen by a rule"),
+        "flag": _("Flagged"),
+        "partner_reminder": _("Reminder sent to the partner"),
     }
 
     class Meta:
