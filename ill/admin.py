@@ -17,10 +17,23 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ill import iso18626 as iso
-from ill.models import IsoMessage, OutboxMessage, PurchaseRequest
+from ill.models import (
+    AssignmentRule,
+    AutomationSettings,
+    IsoMessage,
+    OutboxMessage,
+    PurchaseRequest,
+    RotaTemplate,
+    RotaTemplateEntry,
+)
 from ill.outbox.services import resume_partner
 from ill.outbox.wire import mask_credentials
-from kauko.admin_mixins import InstitutionScopedAdmin, RecordAdmin, is_operator
+from kauko.admin_mixins import (
+    InstitutionScopedAdmin,
+    InstitutionScopedInline,
+    RecordAdmin,
+    is_operator,
+)
 from partners.models import Partner
 
 
@@ -166,3 +179,44 @@ class PurchaseRequestAdmin(InstitutionScopedAdmin):
 
     def has_add_permission(self, request):
         return False  # they come from borrowing requests
+
+
+# --- automation: rota templates, assignment rules, settings ------------------------------------
+
+
+class RotaTemplateEntryInline(InstitutionScopedInline, admin.TabularInline):
+    model = RotaTemplateEntry
+    extra = 3
+    fields = ["rank", "partner"]
+    ordering = ["rank", "pk"]
+    exclude = ()
+
+
+@admin.register(RotaTemplate)
+class RotaTemplateAdmin(InstitutionScopedAdmin):
+    list_display = ["name", "partners_in_order"]
+    search_fields = ["name"]
+    inlines = [RotaTemplateEntryInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("entries__partner")
+
+    @admin.display(description=_("partners, in order"))
+    def partners_in_order(self, obj):
+        return ", ".join(f"{e.rank}. {e.partner.name}" for e in obj.entries.all())
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(InstitutionScopedAdmin):
+    list_display = ["position", "name", "template", "request_type", "format", "patron_group",
+                    "pickup_desk", "partner_scope", "identifier", "auto_send", "active"]
+    list_display_links = ["name"]
+    list_editable = ["position", "active"]
+    list_select_related = ["template", "patron_group", "pickup_desk"]
+    ordering = ["position", "pk"]
+
+
+@admin.register(AutomationSettings)
+class AutomationSettingsAdmin(InstitutionScopedAdmin):
+    list_display = ["institution", "auto_send", "chase_silent_partners", "condition_warn_days",
+                    "lending_unanswered_days"]

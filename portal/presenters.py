@@ -9,6 +9,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from circulation.models import Hold
+from ill.borrowing.automation import expected_arrival
 from ill.borrowing.services import renewal_refusal
 from ill.models import BorrowingRequest
 
@@ -130,4 +131,5 @@ def request_card(r: BorrowingRequest, *, today=None) -> dict:
         "renewable": renewable, "renew_note": renew_note,
         "download": download, "download_until": _date(r.download_expires_at) if download else "",
         "open": not r.is_final,
+        "expected": _date(expected_arrival(r)),
     }

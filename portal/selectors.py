@@ -30,7 +30,7 @@ def patron_requests(*, patron, limit: int = 100):
             .select_related("hold__pickup_desk", "partner__borrowing_profile",
                             "temporary_item", "patron__group")
             .prefetch_related(Prefetch("history", queryset=HistoryEntry.objects.only(
-                "at", "to_status", "action", "borrowing_request_id")))
+                "at", "to_status", "action", "borrowing_request_id")), "rota")
             .order_by("-created_at")[:limit])
 
 

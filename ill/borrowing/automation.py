@@ -131,5 +131,19 @@ def own_copy_words(request) -> str:
             )[:300]
 
 
+def expected_arrival(request) -> datetime.date | None:
+    """When the item or copy should arrive: the day the current partner was asked plus its
+    average supply time."""
+    if request.status not in (*BR.AT_PARTNER, BR.S.SHIPPED_PHYSICAL) or not request.partner_id:
+        return None
+    asked = [e for e in request.rota.all()  # prefetched on lists
+             if e.outcome == RotaEntry.Outcome.ASKED and e.asked_at is not None]
+    if not asked:
+        return None
+    entry = max(asked, key=lambda e: e.position)
+    days = request.partner.average_supply_days or 0
+    return timezone.localdate(entry.asked_at) + datetime.timedelta(days=days)
+
+
 def open_auto_requests():
     return Q(auto_send=True) & ~Q(status__in=BR.FINAL)

@@ -85,19 +85,6 @@ def auto_send_sweep(*, now: datetime.datetime | None = None) -> int:
 # --- timers ------------------------------------------------------------------------------------
 
 
-def expected_arrival(request) -> datetime.date | None:
-    """When the item or copy should arrive: the day the current partner was asked plus its
-    average supply time."""
-    if request.status not in (*BR.AT_PARTNER, BR.S.SHIPPED_PHYSICAL) or not request.partner_id:
-        return None
-    entry = (request.rota.filter(outcome=RotaEntry.Outcome.ASKED, asked_at__isnull=False)
-             .order_by("-position").first())
-    if entry is None:
-        return None
-    days = request.partner.average_supply_days or 0
-    return timezone.localdate(entry.asked_at) + datetime.timedelta(days=days)
-
-
 SILENT = (BR.S.SENT, BR.S.ACCEPTED, BR.S.WILL_SUPPLY)
 
 

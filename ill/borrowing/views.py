@@ -19,6 +19,7 @@ from fulfillment.models import Item
 from ill.actions import run_action
 from ill.borrowing import services
 from ill.borrowing.actions import BY_NAME, valid_actions
+from ill.borrowing.automation import expected_arrival
 from ill.borrowing.checks import creation_checks, patron_standing, request_checks
 from ill.borrowing.filters import QUEUES, BorrowingRequestFilter
 from ill.borrowing.forms import BorrowingRequestCreateForm, EditForm
@@ -183,6 +184,7 @@ def borrowing_detail_view(request, pk: int):
         "checks": request_checks(obj) if obj.status in BorrowingRequest.UNANSWERED else None,
         "patron_problems": patron_standing(obj.patron) if not obj.is_final else [],
         "retry_offer": _offer_parts(obj),
+        "expected_arrival": expected_arrival(obj),
     })
 
 
