@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fulfillment', '0002_library_hold_shelf_is_the_desks'),
-        ('ill', '0006_mask_stored_credentials'),
+        ('ill', '0007_report_indexes'),
         ('kauko', '0002_letter_outbox'),
         ('partners', '0001_initial'),
         ('patrons', '0001_initial'),
