@@ -33,7 +33,14 @@ from fulfillment.models import (
 )
 from ill.borrowing.services import borrowing_request_create
 from ill.lending.services import lending_request_create
-from ill.models import BorrowingRequest, LendingRequest
+from ill.models import (
+    AssignmentRule,
+    AutomationSettings,
+    BorrowingRequest,
+    LendingRequest,
+    RotaTemplate,
+    RotaTemplateEntry,
+)
 from kauko import roles
 from kauko.models import Institution, StaffUser
 from partners.models import LocateProfile, Partner, TemporaryItemRule, WorkflowProfile
@@ -523,6 +530,7 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
     seed_borrowing(institutions)
     seed_lending(institutions)
     seed_portal(institutions)
+    seed_automation(institutions)
     seed_operator()
     logins = []
     for spec in INSTITUTIONS:
@@ -596,6 +604,70 @@ def seed_portal(institutions: dict[str, Institution]) -> None:
             if created:
                 pin.set_pin(DEMO_PIN)
                 pin.save()
+
+
+# A title only KAISA holds: asked for at OTA (portal or API), it goes to KAISA by itself.
+KAISA_ONLY = ("Helsingin kasvitieteellinen puutarha", "Kaisaniemi, Aino", "9789510000017",
+              "KAI-ONLY-1")
+# Each institution's rota template (partner codes by rank) and whether it sends by itself.
+DEMO_ROTAS = {
+    "OTA": (["KAISA", "NRL", "RDL"], True),
+    "KAISA": (["OTA", "NRL", "RDL"], False),
+}
+
+
+def seed_automation(institutions: dict[str, Institution]) -> None:
+    """OTA's and KAISA's rota templates and rules pointing at each other (then NRL, then the
+    Royal Danish Library abroad), auto-send on for OTA; and a title only KAISA holds."""
+    for code, (partner_codes, auto_send) in DEMO_ROTAS.items():
+        inst = institutions.get(code)
+        if inst is None:
+            continue
+        first = partner_codes[0]
+        template, _ = RotaTemplate.objects.update_or_create(
+            institution=inst, name=f"{first} first",
+            defaults={"description": "The other university's Kauko, then NRL, then abroad."})
+        for rank, partner_code in enumerate(partner_codes, start=1):
+            RotaTemplateEntry.objects.update_or_create(
+                template=template, partner=Partner.objects.get(institution=inst,
+                                                               code=partner_code),
+                defaults={"rank": rank})
+        domestic, _ = RotaTemplate.objects.update_or_create(
+            institution=inst, name="Copies: domestic",
+            defaults={"description": "Article and chapter copies from Finnish libraries."})
+        for rank, partner_code in enumerate((first, "NRL"), start=1):
+            RotaTemplateEntry.objects.update_or_create(
+                template=domestic, partner=Partner.objects.get(institution=inst,
+                                                               code=partner_code),
+                defaults={"rank": rank})
+        AssignmentRule.objects.update_or_create(
+            institution=inst, name="Article copies", defaults={
+                "position": 1, "template": domestic, "request_type": "article",
+                "partner_scope": AssignmentRule.Scope.DOMESTIC, "auto_send": auto_send})
+        AssignmentRule.objects.update_or_create(
+            institution=inst, name="Everything else", defaults={
+                "position": 2, "template": template, "auto_send": auto_send})
+        AutomationSettings.objects.update_or_create(
+            institution=inst, defaults={"auto_send": auto_send})
+    kaisa = institutions.get("KAISA")
+    if kaisa is None:
+        return
+    title, author, isbn, barcode = KAISA_ONLY
+    bib, _ = BibRecord.objects.update_or_create(
+        institution=kaisa, isbn=isbn, hidden=False,
+        defaults={"title": title, "author": author, "year": "2024",
+                  "format": BibRecord.Format.BOOK})
+    if not ItemBarcode.objects.filter(institution=kaisa, barcode=barcode).exists():
+        location = Location.objects.filter(institution=kaisa, library__is_rs_library=False
+                                           ).order_by("pk").first()
+        holding, _ = Holding.objects.get_or_create(
+            institution=kaisa, bib=bib, location=location,
+            defaults={"call_number": "KAI 999"})
+        item = Item.objects.create(institution=kaisa, holding=holding, bib=bib,
+                                   location=location, permanent_location=location,
+                                   call_number="KAI 999")
+        ItemBarcode.objects.create(institution=kaisa, item=item, barcode=barcode,
+                                   kind=ItemBarcode.Kind.OWN)
 
 
 def demo_api_tokens() -> list[tuple[str, str]]:

@@ -33,10 +33,12 @@ from ill.models import (
 )
 from kauko.models import Institution
 from partners.models import Partner
+from patrons.models import Patron
 from portal.services import api_client_create
 from tests.e2e.conftest import wait_until
 from tests.e2e.test_iso_between_institutions import desk_loan, fresh, no_errors, ship, status_is
 from tests.ill.iso_world import make_world
+from workbench.demo import DEMO_API_TOKEN, KAISA_ONLY, seed_demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BS, LS = BorrowingRequest.Status, LendingRequest.Status
@@ -138,3 +140,29 @@ def test_a_silent_partner_gets_a_status_request_and_then_the_request_is_flagged(
     br = fresh(br)
     assert br.needs_attention and "is silent" in br.attention_reason
     no_errors()
+
+
+def test_in_the_demo_an_ota_api_request_for_a_kaisa_only_title_arrives_at_kaisa_by_itself(
+        iso_live):
+    seed_demo()  # the demo's partners point at KAUKO_BASE_URL: this live server
+    seed_demo()  # and seeding again changes nothing
+    ota = Institution.objects.get(code="OTA")
+    patron = Patron.objects.filter(institution=ota, pickup_desk__isnull=False,
+                                   blocks__isnull=True).order_by("barcode").first()
+    body = json.dumps({"patron": patron.barcode, "type": "loan",
+                       "citation": {"title": KAISA_ONLY[0], "author": KAISA_ONLY[1]}}).encode()
+    call = urllib.request.Request(f"{iso_live.url}/api/borrowing-requests/", data=body,
+                                  method="POST", headers={
+                                      "Content-Type": "application/json",
+                                      "Authorization": f"Bearer {DEMO_API_TOKEN}"})
+    with urllib.request.urlopen(call, timeout=30) as response:
+        number = json.loads(response.read())["number"]
+
+    br = BorrowingRequest.objects.get(institution=ota, number=number)
+    wait_until(lambda: LendingRequest.objects.filter(
+        institution__code="KAISA", title=KAISA_ONLY[0]).exists(), what="arrived at KAISA")
+    br = fresh(br)
+    assert br.status == BS.SENT and br.partner.code == "KAISA"
+    assert br.rota_rule.name == "Everything else"
+    lr = LendingRequest.objects.get(institution__code="KAISA", title=KAISA_ONLY[0])
+    assert lr.item is not None and lr.item.barcodes.filter(barcode=KAISA_ONLY[3]).exists()
