@@ -30,7 +30,6 @@ from ill.outbox.services import resume_partner
 from ill.outbox.wire import mask_credentials
 from kauko.admin_mixins import (
     InstitutionScopedAdmin,
-    InstitutionScopedInline,
     RecordAdmin,
     is_operator,
 )
@@ -184,12 +183,20 @@ class PurchaseRequestAdmin(InstitutionScopedAdmin):
 # --- automation: rota templates, assignment rules, settings ------------------------------------
 
 
-class RotaTemplateEntryInline(InstitutionScopedInline, admin.TabularInline):
+class RotaTemplateEntryInline(admin.TabularInline):
+    """The template's partners in rank order; only the institution's own are offered."""
+
     model = RotaTemplateEntry
     extra = 3
     fields = ["rank", "partner"]
     ordering = ["rank", "pk"]
-    exclude = ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "partner" and not is_operator(request):
+            field.queryset = field.queryset.filter(
+                institution_id=getattr(request.user, "institution_id", None))
+        return field
 
 
 @admin.register(RotaTemplate)

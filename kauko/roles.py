@@ -31,6 +31,7 @@ CONFIG_MODELS = {
                     "fulfillmentunitrule", "termsofuse"],
     "partners": ["*"],
     "patrons": ["patrongroup"],
+    "ill": ["rotatemplate", "rotatemplateentry", "assignmentrule", "automationsettings"],
 }
 
 ROLE_RULES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
