@@ -104,6 +104,9 @@ def choose_rota(request) -> RotaChoice:
     rules = (AssignmentRule.objects.filter(institution=request.institution, active=True)
              .select_related("template", "patron_group", "pickup_desk")
              .order_by("position", "pk"))
+    rules = list(rules)
+    if not rules:  # an institution that routes by hand: nothing to say
+        return RotaChoice(None, "", [], False)
     for rule in rules:
         said = rule_matches(rule, request)
         if said is None:
