@@ -3,18 +3,21 @@ is routed by a rule, located, sent to KAISA without a click, supplied, received 
 completed; one nobody holds waits in the "needs attention" queue saying so; a silent partner
 gets a StatusRequest and then the request is flagged.
 
-Locate: until the SRU locate (ill.borrowing.locate) lands, it is stubbed at the seam
-(`ill.borrowing.autosend.locate_rota`) by a stand-in that asks the partner institution's
-catalogue in the database, as KAISA's /sru would answer.
+Locate: with the SRU locate (`ill.borrowing.locate`) in the tree, OTA's KAISA partner gets
+a "partner's Kauko" locate profile and is asked over SRU at this live server's /sru/KAISA.
+Without it, locate is stubbed at the seam (`ill.borrowing.autosend.locate_rota`) by a
+stand-in that asks the partner institution's catalogue in the database, as /sru would.
 """
 
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import json
 import urllib.request
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from circulation import services as desk
@@ -42,6 +45,7 @@ from workbench.demo import DEMO_API_TOKEN, KAISA_ONLY, seed_demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BS, LS = BorrowingRequest.Status, LendingRequest.Status
+OVER_SRU = importlib.util.find_spec("ill.borrowing.locate") is not None
 
 
 def locate_in_partners_catalogue(*, request):
@@ -71,14 +75,19 @@ def w(iso_live, monkeypatch):
                                   template=template, request_type="loan", auto_send=True)
     world.token = api_client_create(institution=world.ota, name="Discovery")[1]
     world.api = f"{iso_live.url}/api/borrowing-requests/"
-    monkeypatch.setattr(autosend, "locate_rota", locate_in_partners_catalogue)
+    if OVER_SRU:
+        apps.get_model("partners", "LocateProfile").objects.create(
+            partner=world.kaisa_at_ota, kind="kauko", sru_version="2.0",
+            base_url=f"{iso_live.url}/sru/KAISA", timeout_seconds=10)
+    else:
+        monkeypatch.setattr(autosend, "locate_rota", locate_in_partners_catalogue)
     return world
 
 
 def post_to_intake_api(w, title: str) -> BorrowingRequest:
     body = json.dumps({"patron": w.patron.barcode, "type": "loan",
                        "pickup_desk": w.ota_setup.desk.code,
-                       "citation": {"title": title, "author": "Writer, A."}}).encode()
+                       "citation": {"title": title}}).encode()
     call = urllib.request.Request(w.api, data=body, method="POST", headers={
         "Content-Type": "application/json", "Authorization": f"Bearer {w.token}"})
     with urllib.request.urlopen(call, timeout=30) as response:
