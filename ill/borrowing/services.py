@@ -138,7 +138,9 @@ def borrowing_request_create(
         partners = choice.partners
         request.rota_rule = choice.rule
         request.rota_rule_reason = choice.reason
-        own_copy = own_copy_words(request)  # self-ownership first
+        # Self-ownership first, when a rule routes the request (staff creating by hand
+        # saw the same check on their form).
+        own_copy = own_copy_words(request) if choice.rule is not None else ""
         if own_copy:
             request.needs_attention = True
             request.attention_reason = own_copy
