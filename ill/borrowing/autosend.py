@@ -46,8 +46,10 @@ def borrowing_request_auto_send(*, request) -> BorrowingRequest:
     left in the rota; after an Unfilled (Ready again), send it to the next one. A request
     that is not automatic, is flagged, or has moved on is left alone."""
     request = BR.objects.select_related("institution").get(pk=request.pk)
-    if not request.auto_send or request.status not in SENDABLE or request.needs_attention:
+    if not request.auto_send or request.status not in SENDABLE:
         return request
+    if request.status == BR.S.CREATED and request.needs_attention:
+        return request  # a new request staff must look at first (own copy, empty rota)
     if request.status == BR.S.CREATED:
         try:
             located = locate_rota(request=request)  # the network: no transaction open

@@ -26,6 +26,7 @@ from ill.models import (
     RotaTemplate,
     RotaTemplateEntry,
 )
+from ill.workflow import flag
 from kauko.letters import SentLetter
 from tests import factories as f
 
@@ -372,3 +373,19 @@ def test_the_expected_arrival_is_the_ask_plus_the_partners_average_supply_time(
 
 def test_a_request_not_yet_sent_has_no_expected_arrival(inst, setup, partner):
     assert expected_arrival(_make(inst, setup, partners=[partner])) is None
+
+
+def test_a_flag_raised_while_at_the_partner_does_not_stop_the_next_partner_after_unfilled(
+        inst, setup, partner, second, rs_staff, django_capture_on_commit_callbacks):
+    _rule(inst, _template(inst, "Books", (1, partner), (2, second)), auto_send=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        request = _make(inst, setup)
+    flag(request=request, reason="Partner is silent")
+    request.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        borrowing_request_rejected(request=request, reason="Not on shelf", user=rs_staff)
+
+    request.refresh_from_db()
+    assert request.status == "sent" and request.partner == second
+    assert not request.needs_attention
