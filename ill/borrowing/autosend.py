@@ -17,18 +17,12 @@ from django.utils.translation import gettext as _
 
 from ill.borrowing.automation import open_auto_requests
 from ill.borrowing.letters import send_letter_later
+from ill.borrowing.locate import locate_rota
 from ill.borrowing.messages import borrowing_event
 from ill.borrowing.services import borrowing_request_send
 from ill.models import AutomationSettings, BorrowingRequest, RotaEntry, Source
 from ill.workflow import flag, record, update_fields
 from kauko.errors import DomainError
-
-try:  # The SRU locate (ill.borrowing.locate, issue 15's other half) records on each rota
-    # entry whether the partner holds the item, skipping those that do not.
-    from ill.borrowing.locate import locate_rota
-except ImportError:  # not there yet: the rota is asked as it stands
-    def locate_rota(*, request):
-        return request
 
 logger = logging.getLogger(__name__)
 BR = BorrowingRequest

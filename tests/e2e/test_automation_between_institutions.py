@@ -3,26 +3,21 @@ is routed by a rule, located, sent to KAISA without a click, supplied, received 
 completed; one nobody holds waits in the "needs attention" queue saying so; a silent partner
 gets a StatusRequest and then the request is flagged.
 
-Locate: with the SRU locate (`ill.borrowing.locate`) in the tree, OTA's KAISA partner gets
-a "partner's Kauko" locate profile and is asked over SRU at this live server's /sru/KAISA.
-Without it, locate is stubbed at the seam (`ill.borrowing.autosend.locate_rota`) by a
-stand-in that asks the partner institution's catalogue in the database, as /sru would.
+Locate is real: OTA's KAISA partner has a "partner's Kauko" locate profile and KAISA's
+catalogue is asked over SRU at this live server's /sru/KAISA.
 """
 
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import json
 import urllib.request
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
 from circulation import services as desk
 from ill.borrowing import autosend
-from ill.borrowing.checks import own_available_items
 from ill.borrowing.filters import QUEUES
 from ill.lending import services as ls
 from ill.models import (
@@ -35,7 +30,7 @@ from ill.models import (
     RotaTemplateEntry,
 )
 from kauko.models import Institution
-from partners.models import Partner
+from partners.models import LocateProfile, Partner
 from patrons.models import Patron
 from portal.services import api_client_create
 from tests.e2e.conftest import wait_until
@@ -45,25 +40,10 @@ from workbench.demo import DEMO_API_TOKEN, KAISA_ONLY, seed_demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BS, LS = BorrowingRequest.Status, LendingRequest.Status
-OVER_SRU = importlib.util.find_spec("ill.borrowing.locate") is not None
-
-
-def locate_in_partners_catalogue(*, request):
-    """Stand-in for the SRU locate: a partner whose catalogue has no copy is skipped."""
-    for entry in request.rota.filter(outcome=RotaEntry.Outcome.PENDING).select_related(
-            "partner"):
-        holder = Institution.objects.filter(code=entry.partner.code).first()
-        held = holder is not None and own_available_items(
-            institution=holder, citation={"title": request.title, "isbn": request.isbn},
-            request_type=request.request_type)
-        if not held:
-            RotaEntry.objects.filter(pk=entry.pk).update(outcome=RotaEntry.Outcome.SKIPPED,
-                                                         reason="Not held")
-    return request
 
 
 @pytest.fixture
-def w(iso_live, monkeypatch):
+def w(iso_live):
     world = make_world()
     url = f"{iso_live.url}/iso18626"
     Partner.objects.filter(profile_type=Partner.ProfileType.ISO18626).update(iso_endpoint_url=url)
@@ -75,12 +55,9 @@ def w(iso_live, monkeypatch):
                                   template=template, request_type="loan", auto_send=True)
     world.token = api_client_create(institution=world.ota, name="Discovery")[1]
     world.api = f"{iso_live.url}/api/borrowing-requests/"
-    if OVER_SRU:
-        apps.get_model("partners", "LocateProfile").objects.create(
-            partner=world.kaisa_at_ota, kind="kauko", sru_version="2.0",
-            base_url=f"{iso_live.url}/sru/KAISA", timeout_seconds=10)
-    else:
-        monkeypatch.setattr(autosend, "locate_rota", locate_in_partners_catalogue)
+    LocateProfile.objects.create(partner=world.kaisa_at_ota, kind=LocateProfile.Kind.KAUKO,
+                                 sru_version="2.0", base_url=f"{iso_live.url}/sru/KAISA",
+                                 timeout_seconds=10)
     return world
 
 

@@ -1,5 +1,5 @@
 """Automation: rota templates and assignment rules at creation, own copy first, auto-send after
-commit (locate stubbed at the seam), the next partner after an e-mail partner's Unfilled,
+commit (locate mocked here; over SRU in the e2e test), the next partner after an e-mail partner's Unfilled,
 load balancing, the timers and the expected arrival."""
 
 import datetime
