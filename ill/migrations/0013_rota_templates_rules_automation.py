@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fulfillment', '0002_library_hold_shelf_is_the_desks'),
-        ('ill', '0008_rota_entry_locate'),
+        ('ill', '0012_lending_copy_link'),
         ('kauko', '0002_letter_outbox'),
         ('partners', '0001_initial'),
         ('patrons', '0001_initial'),
