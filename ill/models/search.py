@@ -10,7 +10,7 @@ Two steps, on both lists:
    author, article title and author, ISBN/ISSN/DOI/OCLC/PMID, the patron's names and card,
    the partner's barcode — folded (kauko.text.fold) and kept up to date on save. PostgreSQL
    answers `LIKE '%word%'` from a trigram (pg_trgm) GIN index (migration
-   0008_request_search_text); SQLite, for the demo, scans.
+   0009_request_search_text); SQLite, for the demo, scans.
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ def test_lending_search_finds_number_partner_id_words_and_our_items_barcode(
 
 
 def test_the_migration_fills_the_search_text_of_existing_requests(godel, inst, setup, partner):
-    migration = import_module("ill.migrations.0008_request_search_text")
+    migration = import_module("ill.migrations.0009_request_search_text")
     lent = f.lending_request(inst, setup=setup, partner_=partner, partner_request_id="NRL-9",
                              citation={"title": "Ångström"})
     BorrowingRequest.objects.update(search_text="")

@@ -48,13 +48,19 @@ PATRONS = 50_000
 
 
 def _copy(model, rows, columns: list[str]) -> None:
-    """COPY rows (tuples in `columns` order, primary key first) into the model's table."""
+    """COPY rows (tuples in `columns` order, primary key first) into the model's table.
+
+    Every other NOT NULL column gets its field's default, so a field added to the model
+    later does not break the benchmark (the table has no database defaults)."""
     table = model._meta.db_table
-    cols = ", ".join(f'"{c}"' for c in columns)
+    rest = [field for field in model._meta.concrete_fields
+            if field.column not in columns and not field.null and not field.primary_key]
+    defaults = tuple(field.get_db_prep_save(field.get_default(), connection) for field in rest)
+    cols = ", ".join(f'"{c}"' for c in [*columns, *(field.column for field in rest)])
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row((*row, *defaults))
     with connection.cursor() as cursor:  # the sequence must pass the ids we wrote
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                        f"(SELECT COALESCE(MAX(id), 1) FROM \"{table}\"))")
