@@ -15,10 +15,12 @@ from django.utils.translation import gettext_lazy as _
 
 from circulation.hooks import IllItemInfo, ill_bridge
 from circulation.models import Hold, Loan
+from fulfillment.letters import letter_desk, letter_library
 from fulfillment.models import Item
 from kauko.letter_types import register
 from kauko.letters import queue_letter, send_letter
 from kauko.models import StaffUser
+from patrons.letters import letter_patron
 
 logger = logging.getLogger(__name__)
 
@@ -28,16 +30,31 @@ def letter_item(item: Item) -> dict:
             "author": item.bib.author, "call_number": item.call_number}
 
 
+def letter_hold(hold: Hold | None) -> dict | None:
+    if hold is None:
+        return None
+    return {"pickup_deadline": hold.pickup_deadline, "office_delivery": hold.office_delivery,
+            "delivery_address": hold.delivery_address,
+            "desk_pickup_only": hold.desk_pickup_only}
+
+
+def letter_loan(loan: Loan | None) -> dict | None:
+    if loan is None:
+        return None
+    return {"due_at": loan.due_at, "loaned_at": loan.loaned_at}
+
+
 def letter_context(*, item: Item, patron, desk=None, hold=None, loan=None,
                    info: IllItemInfo | None = None, **extra) -> dict:
-    """The context letters and slips about one item get."""
+    """The context letters and slips about one item get: plain values only
+    (kauko.letter_sandbox), since configuration admins write the templates."""
     desk_only = bool((hold and hold.desk_pickup_only) or (info and info.is_international))
     context = {
-        "institution": item.institution, "library": desk.library if desk else None,
-        "patron": patron, "item": letter_item(item), "desk": desk, "hold": hold,
-        "loan": loan, "desk_pickup_only": desk_only,
+        "library": letter_library(desk.library) if desk else None,
+        "patron": letter_patron(patron), "item": letter_item(item), "desk": letter_desk(desk),
+        "hold": letter_hold(hold), "loan": letter_loan(loan), "desk_pickup_only": desk_only,
         "request": {"number": info.request_number, "title": info.title or item.bib.title,
-                    "pickup_desk": hold.pickup_desk if hold else None,
+                    "pickup_desk": letter_desk(hold.pickup_desk) if hold else None,
                     "office_delivery": bool(hold and hold.office_delivery),
                     "delivery_address": hold.delivery_address if hold else ""}
         if info else None,

@@ -11,9 +11,10 @@ from kauko.letters import render_letter
 
 logger = logging.getLogger(__name__)
 
-def render_slip(*, code: str, context: dict, language: str | None = None) -> str:
-    """A printable slip (hold slip, return slip) as HTML, from the letter templates."""
-    institution = context["institution"]
+def render_slip(*, code: str, institution, context: dict, language: str | None = None) -> str:
+    """A printable slip (hold slip, return slip) as HTML, from the letter templates.
+
+    `context` holds plain values only (`kauko.letter_sandbox`)."""
     try:
         rendered = render_letter(institution=institution, code=code,
                                  language=language or institution.default_language,
@@ -25,7 +26,8 @@ def render_slip(*, code: str, context: dict, language: str | None = None) -> str
     except Exception:  # A broken institution template must not stop the scan.
         logger.exception("The %s letter of %s failed: printing the plain slip.", code,
                          institution)
-    return render_to_string("circulation/slip_fallback.html", {"code": code, **context})
+    return render_to_string("circulation/slip_fallback.html", {"code": code, **context,
+                                                               "institution": institution})
 
 
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S | re.I)

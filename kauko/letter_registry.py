@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.template import engines
 from django.utils.translation import gettext as _
+
+from kauko.letter_sandbox import compile_template
 
 AUDIENCES = ("patron", "partner", "staff")
 
@@ -60,5 +61,5 @@ def letter_type(code: str) -> LetterType:
 
 
 def compile_letter_part(source: str):
-    """Compile a template string with the project's Django engine (its filters and tags)."""
-    return engines["django"].engine.from_string(source)
+    """Compile a template string in the letters' sandbox engine (`kauko.letter_sandbox`)."""
+    return compile_template(source)

@@ -17,7 +17,10 @@ Context names (the code that sends a letter provides exactly these; defaults use
 - `message` (what staff wrote, may be empty), `link` (URL), `expires_at` (datetime)
 - `desk_pickup_only` (bool), `renewal` (answer "yes"/"no", new_due_date), `answer` ("yes"/"no")
 
-Sample data is deliberately plain (SimpleNamespace), so a preview never touches real records.
+Every value is plain (strings, numbers, dates, mappings, dataclasses and SimpleNamespaces of
+them), built for the letter by the code that sends it: templates render in a sandbox
+(`kauko.letter_sandbox`) that refuses model instances and querysets, because configuration
+admins write them. Sample data is plain too, so a preview never touches real records.
 """
 
 from __future__ import annotations

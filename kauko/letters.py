@@ -9,7 +9,9 @@ sample data for previews. Its wording comes from, in this order:
 3. the same two in the institution's default language,
 4. the same two in English.
 
-Templates use Django's template language. The subject and the plain text are rendered
+Templates use Django's template language in a sandbox (`kauko.letter_sandbox`): they get
+plain values built for the letter, never model instances or querysets, and an engine without
+tags that reach beyond them, because configuration admins write them. The subject and the plain text are rendered
 without HTML escaping (they are not HTML); the HTML version is escaped, so text a patron
 typed cannot inject markup. A template without HTML gets one made from its plain text.
 
@@ -50,6 +52,7 @@ from kauko.letter_registry import (  # noqa: F401 (re-exported: callers use kauk
     letter_types,
     register_letter_type,
 )
+from kauko.letter_sandbox import LetterContextError, plain  # noqa: F401 (re-exported)
 from kauko.models import LANGUAGE_CHOICES, LetterAttachment, LetterTemplate, SentLetter
 
 logger = logging.getLogger(__name__)
@@ -57,8 +60,6 @@ logger = logging.getLogger(__name__)
 LANGUAGES = [code for code, _label in LANGUAGE_CHOICES]
 FALLBACK_LANGUAGE = "en"
 DEFAULTS_DIR = Path(settings.BASE_DIR) / "templates" / "letters"
-
-
 
 
 class LetterTemplateMissing(LookupError):
@@ -131,8 +132,8 @@ class RenderedLetter:
 
 
 
-def _render_part(source: str, context: dict, *, autoescape: bool) -> str:
-    return compile_letter_part(source).render(Context(context, autoescape=autoescape))
+def _render_part(source: str, context, *, autoescape: bool) -> str:
+    return compile_letter_part(source).render(Context(dict(context), autoescape=autoescape))
 
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
@@ -157,12 +158,21 @@ def _html_document(body: str, *, subject: str, language: str) -> str:
             f"</html>\n")
 
 
+def letter_institution(institution) -> dict:
+    """The institution as letters see it."""
+    return {"name": getattr(institution, "name", ""), "code": getattr(institution, "code", ""),
+            "email": getattr(institution, "email", "")}
+
+
 def render_source(source: LetterSource, *, institution, context: dict) -> RenderedLetter:
-    """Render a given wording (used by render_letter and by the admin's preview)."""
-    context = {"institution": institution, **context}
+    """Render a given wording (used by render_letter and by the admin's preview).
+
+    `context` holds plain values only (see `kauko.letter_sandbox.plain`); anything else
+    raises LetterContextError."""
     time_zone = getattr(institution, "time_zone", None) or settings.TIME_ZONE
     # The letter's language and the institution's clock, whoever happens to trigger it.
     with translation.override(source.language), timezone.override(time_zone):
+        context = plain({**context, "institution": letter_institution(institution)})
         subject = " ".join(_render_part(source.subject, context, autoescape=False).split())
         text = _tidy_text(_render_part(source.text, context, autoescape=False))
         if source.html.strip():

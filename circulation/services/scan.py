@@ -224,7 +224,7 @@ def _shelve(*, desk, item, hold, user, undo, info, outcome=Outcome.ON_HOLD_SHELF
     context = _letter_context(item=item, patron=patron, desk=desk, hold=hold, info=info)
     if problems is None:
         problems = patron_problems(patron)
-    slip = render_slip(code="hold_slip", context=context)
+    slip = render_slip(code="hold_slip", institution=item.institution, context=context)
     details = []
     if outcome == Outcome.ON_HOLD_SHELF:
         notified = queue_patron_letter(code="hold_arrival_notice", hold=hold, user=user,
@@ -282,7 +282,7 @@ def _office_delivery(*, desk, item, hold, user, undo, info) -> ScanResult:
         ended_at=timezone.now())
     context = _letter_context(item=item, patron=patron, desk=desk, hold=hold, loan=loan,
                               info=info, office_delivery_address=address)
-    slip = render_slip(code="hold_slip", context=context)
+    slip = render_slip(code="hold_slip", institution=item.institution, context=context)
     notified = queue_patron_letter(code="office_delivery_notice", hold=hold, user=user,
                                    context=context)
     return ScanResult(Outcome.OFFICE_DELIVERY, Level.OK, _(
@@ -318,7 +318,8 @@ def _back_at_rs(*, desk, item, user, undo, info, details=()) -> ScanResult:
     if advice.slip_code:
         context = _letter_context(item=item, patron=None, desk=desk, info=info)
         context.update(advice.slip_context)
-        slip = render_slip(code=advice.slip_code, context=context)
+        slip = render_slip(code=advice.slip_code, institution=item.institution,
+                           context=context)
     return ScanResult(Outcome.BACK_AT_RS, advice.level, advice.message, details=list(details),
                       item=item, slip_html=slip, ill=info)
 

@@ -12,11 +12,13 @@ from django.utils.translation import gettext as _
 
 from circulation.hooks import IllBridge, IllItemInfo, RenewOutcome, ScanAdvice
 from circulation.services import end_of_day
+from fulfillment.letters import letter_library
 from ill.borrowing import services
 from ill.borrowing.letters import LetterRequest
 from ill.models import BorrowingRequest, Source
 from ill.workflow import record
 from kauko.errors import DomainError
+from partners.letters import letter_partner
 
 BR = BorrowingRequest
 
@@ -87,8 +89,9 @@ class BorrowingBridge(IllBridge):
             _("Return to partner %(partner)s: print the return slip and ship it.")
             % {"partner": partner.name if partner else "?"},
             level="action", slip_code="return_slip",
-            slip_context={"partner": partner, "request": LetterRequest.of(request),
-                          "library": request.rs_library,
+            slip_context={"partner": letter_partner(partner),
+                          "request": LetterRequest.of(request),
+                          "library": letter_library(request.rs_library),
                           "item": {"barcode": item.primary_barcode, "title": request.title}})
 
     def hold_shelf_expired(self, *, hold):

@@ -9,19 +9,22 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from fulfillment.models import CirculationDesk
+from fulfillment.letters import letter_desk, letter_library
 from ill.borrowing.selectors import current_attempt_id
 from ill.models import BorrowingRequest
 from kauko.letter_types import register
 from kauko.letters import queue_letter
+from partners.letters import letter_partner
+from patrons.letters import letter_patron
 
 
 def letter_context(request: BorrowingRequest, **extra) -> dict:
+    """Plain values only (kauko.letter_sandbox): templates are written by admins."""
     return {
         "request": LetterRequest.of(request),
-        "patron": request.patron,
-        "partner": request.partner,
-        "library": request.rs_library,
+        "patron": letter_patron(request.patron),
+        "partner": letter_partner(request.partner),
+        "library": letter_library(request.rs_library),
         **extra,
     }
 
@@ -35,7 +38,7 @@ class LetterRequest:
     author: str
     request_type_label: str
     citation_text: str
-    pickup_desk: CirculationDesk | None
+    pickup_desk: dict | None  # name, code
     office_delivery: bool
     delivery_address: str
     patron_due_date: datetime.date | None
@@ -53,7 +56,7 @@ class LetterRequest:
         return cls(
             number=r.number, title=r.article_title or r.title, author=r.author,
             request_type_label=str(r.get_request_type_display()),
-            citation_text=r.display_citation, pickup_desk=r.pickup_desk,
+            citation_text=r.display_citation, pickup_desk=letter_desk(r.pickup_desk),
             office_delivery=r.office_delivery, delivery_address=r.delivery_address,
             patron_due_date=r.patron_due_date, partner_due_date=r.partner_due_date,
             needed_before=r.needed_before, max_cost=r.max_cost,

@@ -9,8 +9,10 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from fulfillment.letters import letter_library
 from ill.models import LendingRequest
 from kauko.letter_types import LENDING_MESSAGE, lending_request, register
+from partners.letters import letter_partner
 
 
 @dataclass
@@ -61,9 +63,11 @@ def item_context(request: LendingRequest) -> dict | None:
 
 
 def letter_context(request: LendingRequest, **extra) -> dict:
-    return {"request": LendingLetterRequest.of(request), "partner": request.partner,
-            "library": request.rs_library, "item": item_context(request), "message": "",
-            **extra}
+    """Plain values only (kauko.letter_sandbox): templates are written by admins."""
+    return {"request": LendingLetterRequest.of(request),
+            "partner": letter_partner(request.partner),
+            "library": letter_library(request.rs_library), "item": item_context(request),
+            "message": "", **extra}
 
 
 def register_letter_types() -> None:

@@ -260,8 +260,7 @@ def _print_pull_slips(request, chosen):
 
 
 def _slip_html(r, code: str) -> str:
-    return render_slip(code=code, context={"institution": r.institution,
-                                           **letter_context(r)},
+    return render_slip(code=code, institution=r.institution, context=letter_context(r),
                        language=r.institution.default_language)
 
 
