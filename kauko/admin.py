@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,7 +17,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kauko.admin_mixins import InstitutionScopedAdmin, RecordAdmin
+from kauko import roles
+from kauko.admin_mixins import InstitutionScopedAdmin, RecordAdmin, is_operator
 from kauko.letters import (
     LetterSource,
     UnknownLetterType,
@@ -261,7 +263,47 @@ class InstitutionAdmin(admin.ModelAdmin):
 
 @admin.register(StaffUser)
 class StaffUserAdmin(UserAdmin):
+    """The operator manages every account. A role that manages staff (the configuration
+    admin) sees only its own institution's accounts, never a superuser's, and gives only
+    Kauko's roles: no superuser flag, no single permissions, no other institution."""
+
     fieldsets = UserAdmin.fieldsets + ((_("Institution"), {"fields": ("institution",)}),)
     add_fieldsets = UserAdmin.add_fieldsets + ((_("Institution"), {"fields": ("institution",)}),)
+    staff_fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Roles"), {"fields": ("is_active", "is_staff", "groups")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
     list_display = ["username", "get_full_name", "institution", "is_staff", "is_active"]
     list_filter = ["institution", "groups", "is_staff", "is_active"]
+    list_select_related = ["institution"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if is_operator(request):
+            return qs
+        if request.user.institution_id is None:
+            return qs.none()
+        return qs.filter(institution_id=request.user.institution_id, is_superuser=False)
+
+    def get_fieldsets(self, request, obj=None):
+        if is_operator(request):
+            return super().get_fieldsets(request, obj)
+        return UserAdmin.add_fieldsets if obj is None else self.staff_fieldsets
+
+    def get_list_filter(self, request):
+        if is_operator(request):
+            return self.list_filter
+        return ["groups", "is_staff", "is_active"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not is_operator(request):
+            kwargs["queryset"] = Group.objects.filter(name__in=roles.ROLE_LABELS)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not is_operator(request):
+            obj.institution_id = request.user.institution_id
+            obj.is_superuser = False
+        super().save_model(request, obj, form, change)

@@ -69,6 +69,9 @@ ROLE_RULES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("circulation", "*", VIEW),
         ("patrons", "*", VIEW),
         ("kauko", "lettertemplate", ALL),
+        # The own institution's staff accounts and their roles (kauko.admin.StaffUserAdmin
+        # keeps superusers, permissions and other institutions out of reach).
+        ("kauko", "staffuser", ("view", "add", "change")),
         ("kauko", "sentletter", VIEW),
         ("ill", "*", VIEW),
         ("django_celery_beat", "*", VIEW),
