@@ -1,10 +1,9 @@
-from rest_framework import serializers
 
-from kauko.api import InstitutionScopedViewSet
+from kauko.api import InstitutionScopedViewSet, ModelCleanSerializer
 from partners.models import Partner
 
 
-class PartnerSerializer(serializers.ModelSerializer):
+class PartnerSerializer(ModelCleanSerializer):
     class Meta:
         model = Partner
         fields = ["id", "code", "name", "active", "profile_type", "agency_id_type",

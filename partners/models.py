@@ -220,10 +220,13 @@ class Partner(InstitutionScoped):
             profile = getattr(self, name)
             if profile is not None and profile.side != side:
                 errors[name] = _("Pick a %(side)s profile.") % {"side": side.label.lower()}
+        self.agency_id_value = (self.agency_id_value or "").strip()
         if self.agency_id_value and self.institution_id:
+            # Inbound messages find their sender ignoring case and spaces: a second partner
+            # with the same id in another case would take the first one's messages.
             clash = Partner.objects.filter(
-                institution_id=self.institution_id, agency_id_type=self.agency_id_type,
-                agency_id_value=self.agency_id_value,
+                institution_id=self.institution_id, agency_id_type__iexact=self.agency_id_type,
+                agency_id_value__iexact=self.agency_id_value,
             ).exclude(pk=self.pk)
             if clash.exists():
                 errors["agency_id_value"] = _("Another partner already has this agency id.")
