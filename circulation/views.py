@@ -22,7 +22,7 @@ from circulation.hooks import ill_bridge
 from circulation.models import DeskScan, Hold, Loan, Transit
 from circulation.tasks import items_to_pull
 from fulfillment.models import CirculationDesk, Item
-from kauko.access import get_scoped_or_404, require_perm, staff_institution
+from kauko.access import get_scoped_or_404, next_url, require_perm, staff_institution
 
 SCAN_PERM = "fulfillment.change_item"
 SHELF_PERM = "circulation.view_hold"
@@ -270,7 +270,7 @@ def renew(request, loan_id: int):
         messages.error(request, refused.message)
     else:
         messages.success(request, outcome.message or _("Renewal asked."))
-    return redirect(request.POST.get("next") or reverse("desk:desk_list"))
+    return redirect(next_url(request, "desk:desk_list"))
 
 
 @login_required

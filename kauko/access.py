@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def staff_institution(request):
@@ -33,3 +34,14 @@ def get_scoped_or_404(request, queryset: QuerySet | type[Model], *perms: str, **
     if not isinstance(queryset, QuerySet):
         queryset = queryset._default_manager.all()
     return get_object_or_404(queryset.filter(institution=institution), **lookup)
+
+
+def next_url(request, fallback: str) -> str:
+    """Where to go after a POST: the form's `next` when it is a page of this site (never
+    another host, `//host`, a backslash trick or `javascript:`), else `fallback` (a URL
+    name or path)."""
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return url
+    return resolve_url(fallback)

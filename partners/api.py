@@ -1,4 +1,3 @@
-
 from kauko.api import InstitutionScopedViewSet, ModelCleanSerializer
 from partners.models import Partner
 

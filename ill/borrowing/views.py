@@ -32,7 +32,7 @@ from ill.borrowing.selectors import (
 )
 from ill.models import BorrowingRequest, PurchaseRequest, Source
 from ill.workflow import staff_label
-from kauko.access import require_perm, staff_institution
+from kauko.access import next_url, require_perm, staff_institution
 from kauko.barcodes import code128_svg
 from kauko.errors import DomainError
 from kauko.formats import short_date
@@ -245,7 +245,7 @@ def borrowing_bulk(request):
                   .select_related("partner"))
     if operation not in ("send", "cancel") or not chosen:
         messages.error(request, _("Choose requests and what to do with them."))
-        return redirect(request.POST.get("next") or "ill:borrowing_list")
+        return redirect(next_url(request, "ill:borrowing_list"))
     done, refused = [], []
     for obj in chosen:
         try:
@@ -262,8 +262,7 @@ def borrowing_bulk(request):
         messages.success(request, _("Done: %(numbers)s") % {"numbers": ", ".join(done)})
     for line in refused:
         messages.error(request, line)
-    next_url = request.POST.get("next", "")
-    return redirect(next_url if next_url.startswith("/") else "ill:borrowing_list")
+    return redirect(next_url(request, "ill:borrowing_list"))
 
 
 @require_GET
