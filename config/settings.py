@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.PartnerEndpointMiddleware",  # before the staff-facing ones: see there
+    "kauko.uploads.UploadSizeMiddleware",  # 413 for a body far over KAUKO_MAX_UPLOAD_BYTES
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -136,6 +137,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# The largest file staff may upload (a copy for a patron or a partner), in MiB.
+KAUKO_MAX_UPLOAD_BYTES = int(os.environ.get("KAUKO_MAX_UPLOAD_MB", "25")) * 1024 * 1024
 # Serve static files straight from the finders in the demo so no collectstatic is needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

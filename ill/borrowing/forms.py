@@ -9,6 +9,7 @@ from ill.borrowing.selectors import library_use_only_condition, retry_offer
 from ill.borrowing.services import PATRON_QUERY_TYPES
 from ill.forms import DATE, ActionForm, NoteForm, OrderedChoices, ordered  # noqa: F401  (NoteForm: the actions use it)
 from ill.models import BorrowingRequest
+from kauko.uploads import UploadField
 from partners.models import Partner
 from patrons.models import Patron
 
@@ -101,7 +102,7 @@ class ShippedForm(ActionForm):
 
 class ShippedDigitallyForm(ActionForm):
     url = forms.URLField(label=_("Partner's link"), required=False, max_length=1000)
-    file = forms.FileField(label=_("Or the file"), required=False)
+    file = UploadField(label=_("Or the file"), required=False)
 
     def clean(self):
         data = super().clean()

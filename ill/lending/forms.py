@@ -9,6 +9,7 @@ from ill.forms import DATE, ActionForm, NoteForm  # noqa: F401  (NoteForm: the a
 from ill.lending.locate import is_available
 from ill.lending.services import RETRY_REASONS, default_due_date, renewal_due_date
 from ill.models import LendingRequest
+from kauko.uploads import UploadField
 from partners.models import Partner
 
 LR = LendingRequest
@@ -134,7 +135,7 @@ class ShipForm(ActionForm):
 
 class ShipDigitallyForm(ActionForm):
     url = forms.URLField(label=_("Link"), required=False, max_length=1000)
-    file = forms.FileField(label=_("Or the file"), required=False)
+    file = UploadField(label=_("Or the file"), required=False)
     note = forms.CharField(label=_("Note to the partner"), required=False, max_length=500)
 
     def clean(self):
