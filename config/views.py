@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -10,6 +11,7 @@ from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -105,3 +107,27 @@ def healthz(request):
         {"status": "ok" if healthy else "error", "database": database, "broker": broker},
         status=200 if healthy else 503,
     )
+
+
+# --- logging in (throttled by django-axes: AXES_* in settings) ---------------------------------
+
+
+def _throttle() -> dict:
+    return {"failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)}
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, saying beforehand how logins are throttled."""
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **_throttle()}
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """What a locked-out login gets (AXES_LOCKOUT_CALLABLE): 429 and why."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _(
+            "Too many failed logins: try again in %(minutes)s minutes.") % {
+            "minutes": _throttle()["cooloff_minutes"]}}, status=429)
+    return render(request, "registration/locked_out.html", _throttle(), status=429)
