@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,6 +42,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # The base URL other systems use to reach this deployment (ISO 18626 endpoint, links in
 # letters). The demo serves on 127.0.0.1:8000.
 KAUKO_BASE_URL = os.environ.get("KAUKO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Partners' ISO 18626 endpoints at loopback or private addresses (the demo's partners live on
+# 127.0.0.1): allowed in development, refused in production unless switched on.
+KAUKO_ALLOW_PRIVATE_PARTNER_ENDPOINTS = env_bool("KAUKO_ALLOW_PRIVATE_PARTNER_ENDPOINTS", DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "axes",  # login throttling: see AXES_* below
+    "csp",  # Content-Security-Policy: see CONTENT_SECURITY_POLICY below
     # Ours, from the bottom of the import ladder up (see the README's layout section).
     "kauko",
     "fulfillment",
@@ -78,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 page
 ]
 
@@ -249,6 +255,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Kauko API",
     "DESCRIPTION": "Resource sharing (interlibrary loan) back office",
     "VERSION": "0.1.0",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # no anonymous schema
 }
 
 LOGGING = {
@@ -262,6 +269,32 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    # HTTPS only, and browsers told so for a year (README, Security). /healthz stays
+    # reachable over plain HTTP for a load balancer's checks.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    if env_bool("KAUKO_BEHIND_TLS_PROXY", False):
+        # A proxy in front terminates TLS and says so; trust it only when there is one.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp 4 format), in development too so that tests and the
+# demo meet it: our own scripts only, never inline ones (templates use data-* attributes and
+# static/kauko/*.js); inline styles stay allowed because letters and slips carry their own.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    },
+}
 
 # Patrons' campus single sign-on (OpenID Connect, mozilla-django-oidc; see portal/oidc.py).
 # Offered on the portal's sign-in page only when the provider, the client and the institution

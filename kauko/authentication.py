@@ -1,5 +1,6 @@
 """API authentication (kept apart from viewsets: DRF imports it while loading itself)."""
 
+from drf_spectacular.authentication import BasicScheme
 from rest_framework.authentication import BasicAuthentication
 
 
@@ -13,3 +14,9 @@ class ThrottledBasicAuthentication(BasicAuthentication):
     def authenticate_credentials(self, userid, password, request=None):
         return super().authenticate_credentials(userid, password,
                                                 getattr(request, "_request", request))
+
+
+class ThrottledBasicScheme(BasicScheme):
+    """The OpenAPI schema describes it as the HTTP Basic auth it is."""
+
+    target_class = "kauko.authentication.ThrottledBasicAuthentication"

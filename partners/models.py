@@ -13,6 +13,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from kauko.models import CODE_VALIDATOR, LANGUAGE_CHOICES, InstitutionScoped
+from partners.validators import internal_endpoint_error
 
 KEYED_PREFIX = "hmac-sha256$"
 _KEY_SALT = "kauko.partners.inbound-credentials"
@@ -215,6 +216,9 @@ class Partner(InstitutionScoped):
                 errors["iso_endpoint_url"] = _("ISO 18626 partners need an endpoint URL.")
         elif not self.email:
             errors["email"] = _("E-mail partners need an e-mail address.")
+        internal = internal_endpoint_error(self.iso_endpoint_url)
+        if internal:
+            errors["iso_endpoint_url"] = internal
         for name, side in (("borrowing_profile", WorkflowProfile.Side.BORROWING),
                            ("lending_profile", WorkflowProfile.Side.LENDING)):
             profile = getattr(self, name)
