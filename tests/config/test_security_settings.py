@@ -55,7 +55,11 @@ PRODUCTION = {
 
 
 def _in_production(code: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    # Only the production settings: nothing from the test run (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rightly warns about).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")
+           and not k.startswith(("DJANGO_", "SECURE_", "KAUKO_"))}
     env.update(PRODUCTION, DJANGO_SETTINGS_MODULE="config.settings")
     return subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
                           capture_output=True, text=True, timeout=120)
