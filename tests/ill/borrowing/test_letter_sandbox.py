@@ -1,6 +1,7 @@
 """An admin's letter templates that try to read beyond their letter show nothing of it in
 the letters and slips one physical loan really sends and prints: the request to the partner,
-the patron's arrival notice and query, the hold slip and the return slip."""
+the patron's arrival notice and query, the hold slip, the return slip and the letter telling
+the partner its item is on the way back."""
 
 import datetime
 
@@ -28,7 +29,7 @@ from tests.kauko.letter_attack import (
 pytestmark = pytest.mark.django_db
 
 CODES = ("borrowing_request_to_partner", "hold_arrival_notice", "patron_query", "hold_slip",
-         "return_slip")
+         "return_slip", "borrowing_return_to_partner")
 
 
 def test_every_letter_and_slip_of_a_loan_shows_nothing_beyond_the_letter(
@@ -57,18 +58,19 @@ def test_every_letter_and_slip_of_a_loan_shows_nothing_beyond_the_letter(
             barcode="NRL-0042", user=rs_staff)
         request = borrowing_request_receive(request=request, barcode="NRL-0042", user=rs_staff)
         arrived = desk.desk_scan_in(desk=setup.desk, barcode="NRL-0042", user=desk_staff)
-    item = request.temporary_item
-    desk.loan_item(desk=setup.desk, patron=patron, item=item, user=desk_staff)
-    desk.return_item(desk=setup.desk, item=item, user=desk_staff)
-    back = desk.desk_scan_in(desk=setup.rs_desk, barcode="NRL-0042", user=rs_staff)
+        item = request.temporary_item
+        desk.loan_item(desk=setup.desk, patron=patron, item=item, user=desk_staff)
+        desk.return_item(desk=setup.desk, item=item, user=desk_staff)
+        back = desk.desk_scan_in(desk=setup.rs_desk, barcode="NRL-0042", user=rs_staff)
 
     letters = SentLetter.objects.filter(institution=inst)
     assert sorted(letters.values_list("code", flat=True)) == sorted(
-        ["borrowing_request_to_partner", "patron_query", "hold_arrival_notice"])
+        ["borrowing_request_to_partner", "patron_query", "hold_arrival_notice",
+         "borrowing_return_to_partner"])
     for letter in letters:
         assert letter.status == SentLetter.Status.SENT, letter.error
         assert_nothing_leaked(letter.subject + letter.text + letter.html, users)
-    assert len(mailoutbox) == 3
+    assert len(mailoutbox) == 4
     for mail in mailoutbox:
         assert_nothing_leaked(mail.body, users)
     assert_nothing_leaked(arrived.slip_html, users)  # the hold slip
