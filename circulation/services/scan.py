@@ -196,7 +196,7 @@ def _for_hold(*, desk, item, hold, user, undo, info) -> ScanResult:
     transit = _start_transit(item=item, undo=undo, from_library=desk.library,
                              reason=Transit.Reason.HOLD, to_desk=pickup, hold=hold)
     # The routing slip: the hold slip naming the pickup desk travels with the item.
-    slip = render_slip(code="hold_slip", context=_letter_context(
+    slip = render_slip(code="hold_slip", institution=item.institution, context=_letter_context(
         item=item, patron=patron, desk=pickup, hold=hold, info=info))
     return ScanResult(Outcome.TRANSIT_TO_DESK, Level.OK, _(
         "In transit to %(desk)s (%(library)s): put it in the transit bin.") % {

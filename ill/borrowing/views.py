@@ -344,7 +344,7 @@ def borrowing_hold_slip(request, pk: int):
         raise Http404
     desk = hold.pickup_desk
     info = ill_bridge().describe_item(item=item)
-    html = render_slip(code="hold_slip", context=slip_context(
+    html = render_slip(code="hold_slip", institution=obj.institution, context=slip_context(
         item=item, patron=obj.patron, desk=desk, hold=hold, info=info,
         office_delivery_address=obj.delivery_address if obj.office_delivery else ""))
     barcode = item.primary_barcode or obj.number
