@@ -269,16 +269,7 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    # HTTPS only, and browsers told so for a year (README, Security). /healthz stays
-    # reachable over plain HTTP for a load balancer's checks.
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    if env_bool("KAUKO_BEHIND_TLS_PROXY", False):
-        # A proxy in front terminates TLS and says so; trust it only when there is one.
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HTTPS, HSTS: below, with the production server's settings.
 
 # Content-Security-Policy (django-csp 4 format), in development too so that tests and the
 # demo meet it: our own scripts only, never inline ones (templates use data-* attributes and

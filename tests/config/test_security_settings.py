@@ -51,6 +51,8 @@ def test_the_api_schema_needs_a_login(client, rs_staff):
 PRODUCTION = {
     "DEBUG": "false", "SECRET_KEY": "x" * 20 + "-production-secret-key-of-fifty-chars-or-so",
     "ALLOWED_HOSTS": "kauko.example.org", "KAUKO_BASE_URL": "https://kauko.example.org",
+    # As deploy/kauko.env has them.
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true", "SECURE_HSTS_PRELOAD": "true",
 }
 
 
