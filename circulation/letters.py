@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from circulation.hooks import IllItemInfo, ill_bridge
@@ -18,7 +19,7 @@ from circulation.models import Hold, Loan
 from fulfillment.letters import letter_desk, letter_library
 from fulfillment.models import Item
 from kauko.letter_types import register
-from kauko.letters import queue_letter, send_letter
+from kauko.letters import letter_language, queue_letter, send_letter
 from kauko.models import StaffUser
 from patrons.letters import letter_patron
 
@@ -80,8 +81,10 @@ def queue_patron_letter(*, code: str, hold: Hold | None = None, loan: Loan | Non
         about, item, desk = hold, hold.item, hold.shelf_desk or hold.pickup_desk
     if context is None:
         info = ill_bridge().describe_item(item=item) if item.is_temporary else None
-        context = letter_context(item=item, patron=patron, desk=desk, hold=hold, loan=loan,
-                                 info=info)
+        with translation.override(letter_language(institution=item.institution,
+                                                  language=patron.preferred_language)):
+            context = letter_context(item=item, patron=patron, desk=desk, hold=hold,
+                                     loan=loan, info=info)
     queue_letter(institution=item.institution, code=code, to=patron.email,
                  language=patron.preferred_language or None, context=context, about=about,
                  sent_by=user if getattr(user, "pk", None) else None)

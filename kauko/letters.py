@@ -227,12 +227,20 @@ def _addresses(value) -> list[str]:
     return [address.strip() for address in value if address and address.strip()]
 
 
+def letter_language(*, institution, language: str | None) -> str:
+    """The language a letter is written in: the recipient's, else the institution's.
+    Build the letter's context under `translation.override(letter_language(...))`, so the
+    labels it carries (a request's type, a citation's "In:") read in the letter's language,
+    not in the language of whoever's action sent it."""
+    return language or institution.default_language
+
+
 def _prepare(*, institution, code: str, to, language: str | None, context: dict, about,
              sent_by, cc, reply_to: str | None) -> tuple[SentLetter, bool]:
     """The letter's record, rendered. (record, False) when it cannot be sent: the record
     is then saved as failed, with the reason."""
     letter_type(code)  # a wrong code is a programming error: fail loudly
-    language = language or institution.default_language
+    language = letter_language(institution=institution, language=language)
     recipients, copies = _addresses(to), _addresses(cc)
     record = SentLetter(
         institution=institution, code=code, language=language, to=", ".join(recipients),

@@ -7,13 +7,14 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.letters import letter_desk, letter_library
 from ill.borrowing.selectors import current_attempt_id
 from ill.models import BorrowingRequest
 from kauko.letter_types import register
-from kauko.letters import queue_letter
+from kauko.letters import letter_language, queue_letter
 from partners.letters import letter_partner
 from patrons.letters import letter_patron
 
@@ -71,8 +72,11 @@ def send_letter_later(*, request: BorrowingRequest, code: str, to: str, language
     """Queue a letter, recorded on the request, to be sent once the change is committed
     (call it inside the change's transaction: the letter is kept with the change and sent
     even if the broker is down at commit)."""
+    with translation.override(letter_language(institution=request.institution,
+                                              language=language)):
+        context = letter_context(request, **extra)
     queue_letter(institution=request.institution, code=code, to=to, language=language,
-                 context=letter_context(request, **extra), about=request,
+                 context=context, about=request,
                  sent_by=user if getattr(user, "pk", None) else None)
 
 

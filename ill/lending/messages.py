@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
@@ -17,7 +18,7 @@ from ill.lending.letters import letter_context
 from ill.models import LendingRequest, OutboxMessage
 from ill.outbox.services import queue
 from ill.outbox.wire import agency_of, now_ms
-from kauko.letters import queue_letter
+from kauko.letters import letter_language, queue_letter
 
 
 def lending_iso_status(request) -> str:
@@ -182,8 +183,10 @@ def tell_partner(request: LendingRequest, event: str, user=None, attachments=(),
         lending_event(request=request, event=event, user=user, **data)
         return
     # Kept with the change and sent after commit, even if the broker is down then.
+    with translation.override(letter_language(institution=request.institution,
+                                              language=partner.language)):
+        context = letter_context(request, **data)
     queue_letter(institution=request.institution, code=PARTNER_LETTERS[event],
-                 to=partner.email, language=partner.language,
-                 context=letter_context(request, **data), about=request,
+                 to=partner.email, language=partner.language, context=context, about=request,
                  sent_by=user if getattr(user, "pk", None) else None,
                  attachments=list(attachments))
