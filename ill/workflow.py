@@ -14,12 +14,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
 from ill.models import HistoryEntry, Source
 from kauko.db import insert
 from kauko.errors import DomainError
+from kauko.i18n import gettext as _  # history notes read in each reader's language
+from kauko.i18n import i18n_spec
 from kauko.models import StaffUser
 
 
@@ -47,7 +48,8 @@ def record(*, request, action: str, user=None, note: str = "", source: str = Sou
     return insert(HistoryEntry(
         **{type(request).history_link: request}, action=action,
         user=user if user and user.pk else None,
-        note=note, source=source, from_status=from_status, to_status=to_status,
+        note=note, note_i18n=i18n_spec(note), source=source, from_status=from_status,
+        to_status=to_status,
     ))
 
 

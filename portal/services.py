@@ -16,7 +16,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from circulation.models import Hold
 from circulation.services import hold_create
@@ -24,6 +23,7 @@ from fulfillment.models import Item
 from ill.borrowing.services import borrowing_request_cancel, borrowing_request_request_renewal
 from ill.models import BorrowingRequest, Source
 from kauko.errors import DomainError
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 from patrons.models import Patron
 from portal.models import ApiClient, PatronPin, SignInLink
 from portal.presenters import CANCELLABLE

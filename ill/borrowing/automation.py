@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from ill.borrowing.checks import own_available_items
 from ill.models import AssignmentRule, AutomationSettings, BorrowingRequest, RotaEntry
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 from partners.models import Partner
 
 BR = BorrowingRequest

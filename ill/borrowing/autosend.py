@@ -13,7 +13,6 @@ import logging
 
 from django.db import transaction
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _
 
 from ill.borrowing.automation import open_auto_requests
 from ill.borrowing.letters import send_letter_later
@@ -23,6 +22,7 @@ from ill.borrowing.services import borrowing_request_send
 from ill.models import AutomationSettings, BorrowingRequest, RotaEntry, Source
 from ill.workflow import flag, record, update_fields
 from kauko.errors import DomainError
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 
 logger = logging.getLogger(__name__)
 BR = BorrowingRequest

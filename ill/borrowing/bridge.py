@@ -8,7 +8,6 @@ same services (and so the same state machine, lock and history) as a staff actio
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from circulation.hooks import IllBridge, IllItemInfo, RenewOutcome, ScanAdvice
 from circulation.services import end_of_day
@@ -18,6 +17,7 @@ from ill.borrowing.letters import LetterRequest
 from ill.models import BorrowingRequest, Source
 from ill.workflow import record
 from kauko.errors import DomainError
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 from partners.letters import letter_partner
 
 BR = BorrowingRequest

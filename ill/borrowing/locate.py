@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from ill.borrowing import sru
 from ill.models import BorrowingRequest, RotaEntry, Source
 from ill.workflow import WorkflowError, update_fields
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 from partners.models import LocateProfile, Partner
 
 Outcome = RotaEntry.LocateOutcome

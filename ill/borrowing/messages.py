@@ -14,13 +14,13 @@ import secrets
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.borrowing.letters import send_letter_later
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, RotaEntry
 from ill.outbox.services import queue
 from ill.outbox.wire import agency_of, now_ms
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 
 
 def new_attempt_id(request, position: int, retry: int = 0) -> str:

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
 from circulation.services import (
     TEMPORARY_RECORD_FIELDS,
@@ -69,6 +68,7 @@ from ill.workflow import (
     update_fields,
 )
 from kauko.errors import DomainError
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 
 logger = logging.getLogger(__name__)
 BR = BorrowingRequest

@@ -35,7 +35,6 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.inbound import requester, supplier
@@ -45,6 +44,7 @@ from ill.outbox.wire import agency_text, mask_credentials, summary_fields
 from ill.workflow import flag
 from kauko.db import insert
 from kauko.errors import DomainError
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 from kauko.models import Institution
 from partners.models import KEYED_PREFIX, Partner
 

@@ -7,7 +7,6 @@ import re
 from decimal import Decimal
 
 from django.db import connection
-from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.inbound.common import (
@@ -21,6 +20,7 @@ from ill.inbound.common import (
 )
 from ill.lending import services as ls
 from ill.models import LendingRequest
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 
 LR = LendingRequest
 

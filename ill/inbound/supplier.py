@@ -9,7 +9,6 @@ import datetime
 import re
 
 from django.db import connection
-from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.borrowing import services as bs
@@ -26,6 +25,7 @@ from ill.inbound.common import (
 from ill.models import BorrowingRequest, RotaEntry
 from ill.outbox.wire import first_url
 from ill.workflow import flag
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 
 BR = BorrowingRequest
 

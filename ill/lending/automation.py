@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime
 
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _
 
 from ill.models import AutomationSettings, LendingRequest, Source
 from ill.workflow import flag, record
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 
 LR = LendingRequest
 WAITING_ON_US = (LR.S.CREATED, LR.S.LOCATE_FAILED, LR.S.PROCESSING)

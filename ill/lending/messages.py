@@ -11,13 +11,13 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import translation
-from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.lending.letters import letter_context
 from ill.models import LendingRequest, OutboxMessage
 from ill.outbox.services import queue
 from ill.outbox.wire import agency_of, now_ms
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 from kauko.letters import letter_language, queue_letter
 
 

@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
 from circulation.services import holds_waiting_for, item_lock, item_set_status
 from fulfillment.models import Item, Library, normalize_barcode
@@ -30,6 +29,7 @@ from ill.models import LendingCandidate, LendingRequest, Source, next_number
 from ill.outbox.services import partner_note_text
 from ill.workflow import WorkflowError, change_state, record, update_fields
 from kauko.formats import short_date
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 
 LR = LendingRequest
 DEFAULT_LOAN_DAYS = 28

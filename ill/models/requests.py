@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kauko.i18n import i18n_render
+
 
 class Counter(models.Model):
     """Per-institution sequences for human-readable request numbers."""
@@ -175,9 +177,10 @@ class RequestRecord(models.Model):
                 "at": h.at, "who": who, "what": self.action_label(h.action),
                 "from_status": self.status_label(h.from_status) if moved else "",
                 "to_status": self.status_label(h.to_status) if moved else "",
-                # A note is kept as it was written (in the writer's language, or English for
-                # automatic steps); one that is a whole catalogue text reads in the reader's.
-                "note": gettext(h.note) if h.note else "",
+                # A note Kauko wrote reads in the reader's language (kauko.i18n); one from
+                # before that was kept, or that a person typed, reads as it was written (a
+                # whole catalogue text is still translated).
+                "note": i18n_render(h.note_i18n, gettext(h.note) if h.note else ""),
             })
         return rows
 
@@ -207,6 +210,9 @@ class HistoryEntry(models.Model):
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24, blank=True)
     note = models.TextField(blank=True)
+    # The note's catalogue text and arguments (kauko.i18n), to show it in each reader's
+    # language; empty for what a person typed.
+    note_i18n = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["at", "id"]

@@ -28,12 +28,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from ill import iso18626 as iso
 from ill.models import BorrowingRequest, IsoMessage, OutboxMessage, Source
 from ill.outbox.wire import agency_text, mask_credentials, now_ms, storable, summary_fields
 from ill.workflow import WorkflowError, flag, record
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 from partners.models import Partner
 
 logger = logging.getLogger(__name__)

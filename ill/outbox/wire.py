@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from django.utils.translation import gettext as _
-
 from ill import iso18626 as iso
 from kauko.formats import short_date
+from kauko.i18n import gettext as _  # history notes read in each reader's language
 
 
 def agency_of(owner) -> iso.AgencyId:

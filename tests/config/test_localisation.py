@@ -20,6 +20,7 @@ from django.utils.translation import trans_real
 from fulfillment.models import CirculationDesk
 from ill.models import BorrowingRequest, LendingRequest
 from kauko.models import Institution, StaffUser
+from tests import factories as f
 from workbench.demo import seed_demo
 
 PLACEHOLDER = re.compile(r"%(\([^)]*\))?[sdif]|\{[^}]*\}")
@@ -141,3 +142,21 @@ def test_the_history_and_the_dates_read_in_the_readers_language(client, demo):
     assert f"{created.day}.{created.month}.{created.year}" in finnish
     assert created.strftime("%Y-%m-%d") in swedish
     assert created.strftime("%d.%m.%Y") not in swedish
+
+
+def test_a_note_kauko_wrote_in_english_reads_in_the_readers_language(client, inst, setup,
+                                                                     rs_staff):
+    # Written while English was active (a job, a partner's message, an English colleague).
+    with translation.override("en"):
+        request = f.borrowing_request(inst, setup=setup)
+    entry = request.history.get(action="create")
+    assert entry.note.startswith("Created by")
+    client.force_login(rs_staff)
+    html = client.get(reverse("ill:borrowing_detail", args=[request.pk]),
+                      HTTP_ACCEPT_LANGUAGE="fi").content.decode()
+    history = html[html.index('data-testid="history"'):]
+    text = visible_text(history[:history.index("</table>")])
+    with translation.override("fi"):
+        finnish = translation.gettext("Created by %(who)s.").split("%")[0].strip()
+    assert finnish and finnish in text
+    assert "Created by" not in text
