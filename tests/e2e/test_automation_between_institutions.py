@@ -98,6 +98,8 @@ def test_an_api_request_for_a_title_only_the_partner_holds_goes_there_without_a_
 
 def test_a_title_no_partner_holds_waits_in_the_attention_queue_saying_so(w):
     br = post_to_intake_api(w, "Nobody has this")
+    # Auto-send locates after commit, in the worker: wait for its answer.
+    wait_until(lambda: fresh(br).needs_attention, what="the request flagged")
 
     br = fresh(br)
     assert br.status == BS.CREATED
