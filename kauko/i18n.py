@@ -21,10 +21,14 @@ class Remembered(str):
     msgid: str
     params: dict[str, str] | None
 
-    def __new__(cls, text: str, msgid: str, params: dict[str, str] | None = None):
+    def __new__(cls, text: str, msgid: str | None = None,
+                params: dict[str, str] | None = None):
         obj = super().__new__(cls, text)
-        obj.msgid, obj.params = msgid, params
+        obj.msgid, obj.params = (text if msgid is None else msgid), params
         return obj
+
+    def __getnewargs__(self):  # copy, deepcopy and pickle (e-mail, sessions) keep it whole
+        return str(self), self.msgid, self.params
 
     def __mod__(self, params: Any) -> str:
         if not isinstance(params, dict) or self.params is not None:
