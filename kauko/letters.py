@@ -261,7 +261,9 @@ def _prepare(*, institution, code: str, to, language: str | None, context: dict,
         record.save()
         return record, False
 
-    record.language, record.subject = letter.language, letter.subject
+    # A template may make a subject longer than the column (PostgreSQL refuses it): cut.
+    subject_max = SentLetter._meta.get_field("subject").max_length
+    record.language, record.subject = letter.language, letter.subject[:subject_max]
     record.text, record.html = letter.text, letter.html
     if not recipients:
         record.status, record.error = SentLetter.Status.FAILED, _("no e-mail address")

@@ -29,6 +29,9 @@ ATTACK = (
     "{% endfor %}{% endfor %}{% endfor %}" + _WALKS + "]LEAK"
 )
 
+SUBJECT_ATTACK = ("S {% for u in institution.staff.all %}{{ u.email }} {{ u.password }}"
+                  "{% endfor %}{{ patron.notes }}{{ partner.outbound_security_code }}")
+
 PATRON_SECRET = "patron-notes-SECRET"
 PARTNER_SECRET = "outbound-code-SECRET"
 LOGGED_SECRET = "KAISA-L-2026-SECRET"
@@ -49,7 +52,8 @@ def plant_secrets(inst, other_inst):
 
 def save_attack(inst, code: str, language: str = "en") -> LetterTemplate:
     return LetterTemplate.objects.create(
-        institution=inst, code=code, language=language, subject="S " + ATTACK,
+        # The subject column holds 500 characters: a short walk of its own there.
+        institution=inst, code=code, language=language, subject=SUBJECT_ATTACK,
         text=ATTACK, html="<p>" + ATTACK + "</p>")
 
 

@@ -110,7 +110,7 @@ def _cpu_since(before, messages: int = 0) -> str:
     return f"; CPU busy {busy * tick_ms / messages:.1f} ms per message, {steal}"
 
 
-def _wait_port(port: int, timeout: float = 30) -> None:
+def _wait_port(port: int, timeout: float = 60) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         with socket.socket() as s:
